@@ -1,0 +1,3 @@
+"""cohortbench.api."""
+
+__all__: list[str] = []

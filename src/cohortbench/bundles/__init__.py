@@ -1,0 +1,3 @@
+"""cohortbench.bundles."""
+
+__all__: list[str] = []

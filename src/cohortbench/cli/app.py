@@ -1,0 +1,31 @@
+"""Registers every command group and turns expected errors into one-line messages."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from cohortbench.cli import cohort
+from cohortbench.errors import CohortbenchError
+
+app = typer.Typer(
+    name="cohortbench",
+    help="Evaluate and fine-tune models on private clinical cohorts: the model comes to the data.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(cohort.app, name="cohort")
+
+
+def main() -> None:
+    """Console entry point: expected failures print `error: ...` and exit 1, without a traceback."""
+    try:
+        app()
+    except CohortbenchError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        sys.exit(1)
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(1)

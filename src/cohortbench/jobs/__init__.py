@@ -1,0 +1,3 @@
+"""cohortbench.jobs."""
+
+__all__: list[str] = []

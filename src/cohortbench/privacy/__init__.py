@@ -1,0 +1,3 @@
+"""cohortbench.privacy."""
+
+__all__: list[str] = []

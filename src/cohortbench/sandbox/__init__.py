@@ -1,0 +1,3 @@
+"""cohortbench.sandbox."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""cohortbench.scoring."""
+
+__all__: list[str] = []

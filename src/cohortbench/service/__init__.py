@@ -1,0 +1,3 @@
+"""cohortbench.service."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""cohortbench.store."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""cohortbench.web."""
+
+__all__: list[str] = []

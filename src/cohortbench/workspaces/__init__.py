@@ -1,0 +1,3 @@
+"""cohortbench.workspaces."""
+
+__all__: list[str] = []
