@@ -1,3 +1,24 @@
-"""cohortbench.workspaces."""
+"""Workspace rules, cohort validation and splits, compute and energy accounting (no web or database code)."""
 
-__all__: list[str] = []
+from cohortbench.workspaces.cohort import CohortTable, frame_digest, split_holdout, validate_cohort
+from cohortbench.workspaces.energy import Energy, estimate_energy, to_pflop
+from cohortbench.workspaces.rules import (
+    Resources,
+    Rules,
+    check_can_submit,
+    leaderboard_released,
+)
+
+__all__ = [
+    "CohortTable",
+    "Energy",
+    "Resources",
+    "Rules",
+    "check_can_submit",
+    "estimate_energy",
+    "frame_digest",
+    "leaderboard_released",
+    "split_holdout",
+    "to_pflop",
+    "validate_cohort",
+]
