@@ -1,13 +1,169 @@
-"""Shared fixtures: a reproducible seed for every random test."""
+"""Shared fixtures: a reproducible seed for every random test, and fresh databases on SQLite and a
+throwaway PostgreSQL server (started once per test session, one new database per test)."""
 
 from __future__ import annotations
 
+import contextlib
+import glob
+import itertools
 import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from cohortbench.store.db import make_engine, migrate, session_factory
+
+PG_TEMPLATE_DB = "cb_template"
+_db_counter = itertools.count()
 
 
 @pytest.fixture
 def global_random_seed() -> int:
     """Seed for random tests; set COHORTBENCH_TEST_SEED to re-run over other seeds."""
     return int(os.environ.get("COHORTBENCH_TEST_SEED", "42"))
+
+
+def _pg_bin_dir() -> Path:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    if not found:
+        pytest.fail(
+            "PostgreSQL is not installed, so the store tests cannot run against it: "
+            "run `apt-get install postgresql` (or `make install`, which does it)",
+            pytrace=False,
+        )
+    return Path(found[-1]).parent
+
+
+def _as_postgres(argv: list[str]) -> list[str]:
+    """PostgreSQL refuses to run as root: drop to the `postgres` system user when we are root."""
+    return ["runuser", "-u", "postgres", "--", *argv] if os.geteuid() == 0 else argv
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _pg_execute(url: str, *statements: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        for statement in statements:
+            conn.execute(statement)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """A throwaway PostgreSQL cluster on a free loopback port; yields the libpq URL of its server
+    (append a database name). Durability is off (fsync etc.): it is deleted at the end anyway."""
+    bin_dir = _pg_bin_dir()
+    root = Path(tempfile.mkdtemp(prefix="cohortbench-pg-"))
+    if os.geteuid() == 0:
+        shutil.chown(root, "postgres", "postgres")
+    data, log, port = root / "data", root / "postgres.log", _free_port()
+    initdb = [str(bin_dir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres", "-E", "UTF8"]
+    subprocess.run(_as_postgres([*initdb, "--no-sync", "--no-instructions"]), check=True, capture_output=True)
+    settings = "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c listen_addresses=127.0.0.1"
+    options = f"-p {port} -k {root} {settings}"
+    pg_ctl = [str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(log)]
+    started = subprocess.run(
+        _as_postgres([*pg_ctl, "-w", "-t", "30", "-o", options, "start"]), capture_output=True
+    )
+    if started.returncode != 0:
+        pytest.fail(f"PostgreSQL did not start:\n{log.read_text(errors='replace')}", pytrace=False)
+    try:
+        yield f"postgresql://postgres@127.0.0.1:{port}"
+    finally:
+        subprocess.run(_as_postgres([*pg_ctl, "-m", "immediate", "stop"]), capture_output=True, timeout=30)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def _postgres_template(postgres_server: str) -> str:
+    """A migrated database that each test's database is copied from (faster than migrating)."""
+    _pg_execute(f"{postgres_server}/postgres", f"CREATE DATABASE {PG_TEMPLATE_DB}")
+    engine = make_engine(
+        f"{postgres_server.replace('postgresql://', 'postgresql+psycopg://')}/{PG_TEMPLATE_DB}"
+    )
+    migrate(engine)
+    engine.dispose()
+    return PG_TEMPLATE_DB
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("sqlite-template") / "cohortbench.db"
+    engine = make_engine(f"sqlite:///{path}")
+    migrate(engine)
+    engine.dispose()
+    return path
+
+
+def _fresh_postgres(request: pytest.FixtureRequest, *, migrated: bool) -> Iterator[str]:
+    server = request.getfixturevalue("postgres_server")
+    name = f"cb_test_{os.getpid()}_{next(_db_counter)}"
+    template = f" TEMPLATE {request.getfixturevalue('_postgres_template')}" if migrated else ""
+    _pg_execute(f"{server}/postgres", f"CREATE DATABASE {name}{template}")
+    yield f"{server.replace('postgresql://', 'postgresql+psycopg://')}/{name}"
+    with contextlib.suppress(Exception):
+        _pg_execute(f"{server}/postgres", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def _fresh_sqlite(request: pytest.FixtureRequest, tmp_path: Path, *, migrated: bool) -> str:
+    path = tmp_path / "db" / "cohortbench.db"
+    path.parent.mkdir()
+    if migrated:
+        shutil.copyfile(request.getfixturevalue("_sqlite_template"), path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_backend(request: pytest.FixtureRequest) -> str:
+    """Run a test once on SQLite and once on PostgreSQL."""
+    return str(request.param)
+
+
+@pytest.fixture
+def db_url(db_backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, migrated database of each backend, for this test only."""
+    if db_backend == "sqlite":
+        yield _fresh_sqlite(request, tmp_path, migrated=True)
+    else:
+        yield from _fresh_postgres(request, migrated=True)
+
+
+@pytest.fixture
+def empty_db_url(db_backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh database of each backend with no tables at all (for migration tests)."""
+    if db_backend == "sqlite":
+        yield _fresh_sqlite(request, tmp_path, migrated=False)
+    else:
+        yield from _fresh_postgres(request, migrated=False)
+
+
+@pytest.fixture
+def sqlite_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, migrated SQLite database (the embedded default) when one backend is enough."""
+    return _fresh_sqlite(request, tmp_path, migrated=True)
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    """An engine on `db_url`, disposed after the test."""
+    eng = make_engine(db_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def sessions(engine: Engine) -> sessionmaker[Session]:
+    """A session factory on the test's fresh database (both backends)."""
+    return session_factory(engine)
