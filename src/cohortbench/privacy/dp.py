@@ -35,15 +35,20 @@ class DpSession:
 
 
 def _calibrate(make: Callable[[float], Any], sensitivity: float, epsilon: float) -> tuple[Any, float]:
-    """A measurement whose OpenDP privacy map is at most `epsilon`, and its scale."""
+    """A measurement whose OpenDP privacy map is at most `epsilon`, and its scale.
+
+    `sensitivity` is only the first guess: OpenDP's own map is the authority (its float sum,
+    for instance, accounts for the full clamping width and for rounding error).
+    """
     if not (math.isfinite(epsilon) and epsilon > 0):
         raise ValidationError(f"epsilon must be a positive number, got {epsilon}")
     scale = sensitivity / epsilon
     for _ in range(20):
         measurement = make(scale)
-        if measurement.map(1) <= epsilon:
+        spent = float(measurement.map(1))
+        if spent <= epsilon:
             return measurement, scale
-        scale *= 1 + 1e-6
+        scale *= spent / epsilon * (1 + 1e-9)
     raise ValidationError(f"could not calibrate a measurement to epsilon={epsilon}")
 
 
