@@ -1,0 +1,181 @@
+"""The bubblewrap command line: which paths a sandboxed run sees, and nothing else.
+
+Read-only: the Python runtime (base install and venv, resolved from sys at run time), the cohortbench
+package, /usr (and the /lib, /lib64, /bin links or folders), a few /etc files the dynamic loader
+needs, the run's input folder and the staged bundle. Writable: the output folder and a size-capped
+private /tmp. New pid, net, ipc, uts and cgroup namespaces; no network interface but a down loopback.
+
+bwrap runs as root without a user namespace (a user namespace made by root maps the sandbox to uid 0,
+for which the kernel ignores RLIMIT_NPROC); it keeps only CAP_SETUID/SETGID/SETPCAP for `setpriv`,
+which switches to the run's own unprivileged uid, clears every capability and sets no_new_privs
+before the interpreter starts. So contributor code is an ordinary user with no capabilities, whose
+process count the kernel limits, behind a seccomp filter that refuses new namespaces and mounts.
+
+GPU (device="cuda"): the /dev/nvidia* nodes are bound and /proc/driver/nvidia is visible; the driver
+libraries live under /usr (bound already), CUDA wheels in the venv. Untested on this CPU-only host.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import cohortbench
+from cohortbench.errors import CohortbenchError
+
+JOB_ROOT = "/job"
+SANDBOX_TMP = "/tmp"  # noqa: S108 - the private tmpfs inside the sandbox, not the host's /tmp
+INSTALL_HINT = "install bubblewrap (Debian/Ubuntu: `apt-get install bubblewrap`)"
+ETC_FILES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "nsswitch.conf", "localtime")
+SYSTEM_DIRS = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin")
+
+
+class SandboxUnavailableError(CohortbenchError):
+    """bubblewrap is missing or cannot create namespaces: runs are refused (fail closed)."""
+
+    code = "sandbox_unavailable"
+
+
+@dataclass(frozen=True)
+class Mounts:
+    """Host folders of one run, bound at /job/{input,bundle,output} inside."""
+
+    input_dir: Path
+    bundle_dir: Path
+    output_dir: Path
+
+
+def find_bwrap() -> str:
+    """Path of the bwrap binary, or SandboxUnavailableError with the install hint."""
+    path = shutil.which("bwrap")
+    if path is None:
+        raise SandboxUnavailableError(f"bubblewrap (bwrap) was not found on PATH: {INSTALL_HINT}")
+    return path
+
+
+def runtime_dirs() -> list[Path]:
+    """The interpreter install, the venv and the cohortbench package: resolved, deduplicated, sorted."""
+    pkg = Path(cohortbench.__file__).resolve().parent
+    dirs = {Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve(), pkg}
+    usr = Path("/usr")
+    return sorted(d for d in dirs if usr not in d.parents and d != usr)
+
+
+def _ro_path(path: Path) -> list[str]:
+    """Mirror a host path read-only: a symlink stays a symlink, a folder or file is bound."""
+    if path.is_symlink():
+        return ["--symlink", str(path.readlink()), str(path)]
+    return ["--ro-bind", str(path), str(path)]
+
+
+def _parents(path: Path) -> list[str]:
+    """World-traversable parent folders (bwrap creates missing ones 0700, which the run uid can't enter)."""
+    args: list[str] = []
+    for parent in reversed(path.parents):
+        if str(parent) != "/":
+            args += ["--perms", "0755", "--dir", str(parent)]
+    return args
+
+
+def system_args() -> list[str]:
+    """/usr and the /lib, /bin ... links or folders, read-only, plus the loader's /etc files."""
+    args: list[str] = []
+    for name in SYSTEM_DIRS:
+        if Path(name).exists():
+            args += _ro_path(Path(name))
+    for name in ETC_FILES:
+        if (Path("/etc") / name).exists():
+            args += ["--ro-bind", f"/etc/{name}", f"/etc/{name}"]
+    return args
+
+
+def filesystem_args(mounts: Mounts, *, tmp_bytes: int, gpu: bool) -> list[str]:
+    """bwrap arguments for the file system view of one run."""
+    args = system_args()
+    for path in runtime_dirs():
+        args += [*_parents(path), "--ro-bind", str(path), str(path)]
+    args += ["--perms", "0755", "--dir", JOB_ROOT]
+    args += ["--ro-bind", str(mounts.input_dir), f"{JOB_ROOT}/input"]
+    args += ["--ro-bind", str(mounts.bundle_dir), f"{JOB_ROOT}/bundle"]
+    args += ["--bind", str(mounts.output_dir), f"{JOB_ROOT}/output"]
+    args += [
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+        "--size",
+        str(tmp_bytes),
+        "--perms",
+        "1777",
+        "--tmpfs",
+        SANDBOX_TMP,
+    ]
+    if gpu:
+        args += [
+            a for dev in sorted(Path("/dev").glob("nvidia*")) for a in ("--dev-bind", str(dev), str(dev))
+        ]
+    return args
+
+
+def isolation_args() -> list[str]:
+    """Namespaces, session, capabilities: see the module docstring for why no user namespace."""
+    caps = ["--cap-drop", "ALL"]
+    for cap in ("CAP_SETUID", "CAP_SETGID", "CAP_SETPCAP"):
+        caps += ["--cap-add", cap]
+    namespaces = ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
+    # --as-pid-1: bwrap's own init would report the exit code through an eventfd without being
+    # reaped, and the launcher's wait4() rusage (CPU time, peak memory) would miss the whole run.
+    session = ["--die-with-parent", "--new-session", "--as-pid-1"]
+    return [*namespaces, *session, *caps, "--hostname", "sandbox"]
+
+
+def environment_args(threads: int) -> list[str]:
+    """A cleared environment: nothing of the host's (tokens, database URLs) reaches the run."""
+    env = {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "HOME": SANDBOX_TMP,
+        "TMPDIR": SANDBOX_TMP,
+        "LANG": "C.UTF-8",
+        "PYTHONHASHSEED": "0",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONNOUSERSITE": "1",
+        "MPLCONFIGDIR": SANDBOX_TMP,
+        **{k: str(threads) for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")},
+    }
+    return ["--clearenv", *(a for k, v in env.items() for a in ("--setenv", k, v))]
+
+
+def drop_privileges_args(uid: int) -> list[str]:
+    """`setpriv` prefix: become `uid`, no groups, no capabilities at all, no_new_privs."""
+    setpriv = shutil.which("setpriv") or "/usr/bin/setpriv"
+    return [
+        setpriv,
+        f"--reuid={uid}",
+        f"--regid={uid}",
+        "--clear-groups",
+        "--inh-caps=-all",
+        "--bounding-set=-all",
+        "--no-new-privs",
+    ]
+
+
+def bwrap_command(
+    mounts: Mounts, *, uid: int, seccomp_fd: int, tmp_bytes: int, gpu: bool, threads: int
+) -> list[str]:
+    """The full argv: bwrap [isolation] [files] [env] --seccomp FD -- setpriv ... python -m entry /job."""
+    entry = [sys.executable, "-s", "-P", "-B", "-m", "cohortbench.sandbox.entry", JOB_ROOT]
+    return [
+        find_bwrap(),
+        *isolation_args(),
+        *filesystem_args(mounts, tmp_bytes=tmp_bytes, gpu=gpu),
+        *environment_args(threads),
+        "--chdir",
+        SANDBOX_TMP,
+        "--seccomp",
+        str(seccomp_fd),
+        "--",
+        *drop_privileges_args(uid),
+        *entry,
+    ]

@@ -1,0 +1,109 @@
+"""In-sandbox entry point: `python -m cohortbench.sandbox.entry JOB_DIR`.
+
+Runs under the run's unprivileged uid with no network. Reads JOB_DIR/input (job.json, Parquet, npy),
+loads the bundle from JOB_DIR/bundle, runs the phase, and writes JOB_DIR/output: predictions.npy,
+permuted.npy (+ permuted.json), losses.json, resources.json and weights/ (finetune), or error.json
+on failure. Contributor code runs in this very process, so it could overwrite any of these files:
+the launcher re-validates everything it reads back and trusts nothing written here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from cohortbench.bundles.plan import Plan
+from cohortbench.sandbox import outputs as out
+from cohortbench.sandbox.errors import code_for_exception
+
+
+def _permuted(frame: pd.DataFrame, spec: dict[str, Any]) -> pd.DataFrame:
+    """A copy of `frame` whose `columns` have their rows shuffled together with `seed`."""
+    copy = frame.copy()
+    order = np.random.default_rng(int(spec["seed"])).permutation(len(frame))
+    cols = list(spec["columns"])
+    copy[cols] = frame[cols].to_numpy()[order]
+    return copy
+
+
+def _predict(model: Any, frame: pd.DataFrame, n_classes: int) -> np.ndarray:
+    """predict_proba as a float64 array, checked enough to fail early with bad_predictions."""
+    proba = np.asarray(model.predict_proba(frame), dtype=np.float64)
+    out.check_probabilities(proba, n_rows=len(frame), n_classes=n_classes)
+    return proba
+
+
+def _load(bundle_dir: Path) -> Any:
+    from cohortbench.bundles import load_model, validate_bundle
+
+    return load_model(bundle_dir, validate_bundle(bundle_dir))
+
+
+def run(job_dir: Path) -> None:
+    """The phase itself; any exception propagates to `main`, which files it as error.json."""
+    input_dir, output_dir, bundle_dir = job_dir / "input", job_dir / "output", job_dir / "bundle"
+    job = json.loads((input_dir / "job.json").read_text())
+    classes = list(job["classes"])
+    holdout = pd.read_parquet(input_dir / "holdout.parquet")
+    sys.path.insert(0, str(bundle_dir))
+    model = _load(bundle_dir)
+    losses: list[float] = []
+    if job["phase"] == "finetune":
+        train = pd.read_parquet(input_dir / "train.parquet")
+        labels = np.load(input_dir / "train_labels.npy", allow_pickle=False)
+        plan = Plan.from_dict(job["plan"])
+        losses = [
+            float(v) for v in model.fine_tune(train, labels, plan, classes=classes, device=job["device"])
+        ]
+        out.check_budget(getattr(model, "flop_count", None), job.get("budget_flop"))
+        model.save(output_dir / "weights")
+    np.save(output_dir / out.PREDICTIONS, _predict(model, holdout, len(classes)))
+    specs = job["permutations"]
+    if specs:
+        stack = np.stack([_predict(model, _permuted(holdout, s), len(classes)) for s in specs])
+        np.save(output_dir / out.PERMUTED, stack)
+    out.write_json(output_dir / out.LOSSES, losses[: int(job["max_loss_points"]) + 1])
+    flop = getattr(model, "flop_count", None)
+    out.write_json(
+        output_dir / out.RESOURCES, {"flop": flop, "n_parameters": getattr(model, "n_parameters", None)}
+    )
+
+
+def _error_document(exc: BaseException, bundle_dir: Path) -> dict[str, Any]:
+    """error.json: code, type, bundle frames (raw: the launcher sanitizes), and the owner-only text."""
+    frames = []
+    root = str(bundle_dir.resolve()) + "/"
+    for fs in traceback.extract_tb(exc.__traceback__):
+        if fs.filename.startswith(root):
+            frames.append({"file": fs.filename[len(root) :], "line": fs.lineno, "function": fs.name})
+    return {
+        "code": code_for_exception(exc),
+        "exc_type": [cls.__name__ for cls in type(exc).__mro__],
+        "frames": frames[-out.MAX_FRAMES :],
+        "message": str(exc)[: out.MAX_MESSAGE_CHARS],
+        "traceback": "".join(traceback.format_exception(exc))[-out.MAX_MESSAGE_CHARS :],
+    }
+
+
+def main(argv: list[str]) -> int:
+    """Exit 0 on success; on failure write error.json and exit 1."""
+    job_dir = Path(argv[1])
+    try:
+        run(job_dir)
+    except BaseException as exc:  # everything, including SystemExit from contributor code
+        # writing may fail too (e.g. MemoryError again): the exit status still tells
+        with contextlib.suppress(BaseException):
+            out.write_json(job_dir / "output" / out.ERROR, _error_document(exc, job_dir / "bundle"))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,86 @@
+"""Writes one run's inputs to its job folder: what the sandbox may read, and only that.
+
+Holdout labels have no place here: RunRequest carries none, and nothing in this module takes them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from cohortbench.errors import ValidationError
+from cohortbench.sandbox.bwrap import Mounts
+from cohortbench.sandbox.runs import RunRequest
+
+JOB_FILE = "job.json"
+HOLDOUT_FILE = "holdout.parquet"
+TRAIN_FILE = "train.parquet"
+TRAIN_LABELS_FILE = "train_labels.npy"
+
+
+def check_request(request: RunRequest) -> None:
+    """Refuse inconsistent requests before anything is written (phase vs. train data, columns, labels)."""
+    if request.phase not in ("baseline", "finetune"):
+        raise ValidationError(f"phase must be 'baseline' or 'finetune', got {request.phase!r}")
+    has_train = request.train_features is not None and request.train_labels is not None
+    if request.phase == "finetune" and not has_train:
+        raise ValidationError("a finetune run needs train_features and train_labels")
+    if request.phase == "baseline" and (
+        request.train_features is not None or request.train_labels is not None
+    ):
+        raise ValidationError("a baseline run gets holdout features only, no training data")
+    if request.train_features is not None and request.train_labels is not None:
+        if list(request.train_features.columns) != list(request.holdout_features.columns):
+            raise ValidationError("train and holdout features must have the same columns in the same order")
+        if len(request.train_labels) != len(request.train_features):
+            raise ValidationError("train_labels must have one label per train row")
+    missing = {c for p in request.permutations for c in p.columns} - set(request.holdout_features.columns)
+    if missing:
+        raise ValidationError(f"permutations name unknown columns: {', '.join(sorted(missing))}")
+
+
+def job_document(request: RunRequest) -> dict[str, Any]:
+    """job.json: the run's parameters (no data)."""
+    return {
+        "phase": request.phase,
+        "classes": list(request.classes),
+        "plan": request.plan.to_dict(),
+        "permutations": [asdict(p) for p in request.permutations],
+        "device": request.device,
+        "budget_flop": request.budget_flop,
+        "max_loss_points": request.limits.max_loss_points,
+    }
+
+
+def stage(request: RunRequest, workdir: Path, *, uid: int) -> Mounts:
+    """Create workdir/{input,bundle,output}; inputs and bundle world-readable, output owned by `uid`."""
+    check_request(request)
+    mounts = Mounts(workdir / "input", workdir / "bundle", workdir / "output")
+    for path in (mounts.input_dir, mounts.output_dir):
+        path.mkdir(parents=True, exist_ok=False)
+    shutil.copytree(request.bundle_dir, mounts.bundle_dir, symlinks=True)
+    (mounts.input_dir / JOB_FILE).write_text(json.dumps(job_document(request)))
+    request.holdout_features.to_parquet(mounts.input_dir / HOLDOUT_FILE, index=False)
+    if request.train_features is not None and request.train_labels is not None:
+        request.train_features.to_parquet(mounts.input_dir / TRAIN_FILE, index=False)
+        np.save(mounts.input_dir / TRAIN_LABELS_FILE, np.asarray(request.train_labels, dtype=np.int64))
+    _make_readable(mounts.input_dir)
+    _make_readable(mounts.bundle_dir)
+    if os.geteuid() == 0:
+        os.chown(mounts.output_dir, uid, uid)
+    mounts.output_dir.chmod(0o700)
+    return mounts
+
+
+def _make_readable(root: Path) -> None:
+    """Folders 0755, files 0644 (symlinks untouched): the run's uid reads, nobody writes."""
+    root.chmod(0o755)
+    for path in root.rglob("*"):
+        if not path.is_symlink():
+            path.chmod(0o755 if path.is_dir() else 0o644)
