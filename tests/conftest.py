@@ -11,7 +11,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from cohortbench.store.db import make_engine, migrate, session_factory
+from cohortbench.store.models import CohortVersion, Run, Submission, User, Workspace
 
 PG_TEMPLATE_DB = "cb_template"
 _db_counter = itertools.count()
@@ -167,3 +168,49 @@ def engine(db_url: str) -> Iterator[Engine]:
 def sessions(engine: Engine) -> sessionmaker[Session]:
     """A session factory on the test's fresh database (both backends)."""
     return session_factory(engine)
+
+
+def add_run(session: Session, *, name: str = "m", phase: str = "baseline") -> Run:
+    """A user, workspace, cohort version, submission and one run of it (flushed, not committed)."""
+    owner = User(name=f"owner-{name}")
+    session.add(owner)
+    session.flush()
+    workspace = Workspace(
+        name=f"ws-{name}", owner_id=owner.id, label_column="label", id_column="pid", classes=["a", "b"]
+    )
+    session.add(workspace)
+    session.flush()
+    version = CohortVersion(
+        workspace_id=workspace.id,
+        version=1,
+        sha256="0" * 64,
+        data_artifact="1" * 64,
+        n_records=10,
+        n_train=8,
+        n_holdout=2,
+        split_seed=0,
+        holdout_fraction=0.2,
+        holdout_ids_artifact="2" * 64,
+    )
+    session.add(version)
+    session.flush()
+    submission = Submission(
+        workspace_id=workspace.id,
+        user_id=owner.id,
+        cohort_version_id=version.id,
+        name=name,
+        framework="sklearn",
+        bundle_sha256="3" * 64,
+    )
+    session.add(submission)
+    session.flush()
+    run = Run(submission_id=submission.id, phase=phase)
+    session.add(run)
+    session.flush()
+    return run
+
+
+@pytest.fixture
+def make_run() -> Callable[..., Run]:
+    """`make_run(session, name=..., phase=...)`: the rows a Run needs, plus the Run (flushed)."""
+    return add_run

@@ -1,3 +1,21 @@
-"""cohortbench.jobs."""
+"""cohortbench.jobs: the durable job queue in the database, the worker that runs it, and the
+embedded in-process runner. See `queue` for the lease protocol and `worker.Handler` for the
+contract a handler keeps so that a killed worker never causes a lost or duplicated result."""
 
-__all__: list[str] = []
+from cohortbench.jobs.embedded import start_background_worker
+from cohortbench.jobs.queue import cancel, claim, complete, enqueue, fail, heartbeat
+from cohortbench.jobs.worker import Handler, JobContext, RetryableError, Worker
+
+__all__ = [
+    "Handler",
+    "JobContext",
+    "RetryableError",
+    "Worker",
+    "cancel",
+    "claim",
+    "complete",
+    "enqueue",
+    "fail",
+    "heartbeat",
+    "start_background_worker",
+]

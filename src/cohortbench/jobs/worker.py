@@ -1,0 +1,156 @@
+"""The worker: claims jobs, runs their handler under a heartbeat, records how they ended."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import traceback
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from cohortbench.jobs import queue
+
+__all__ = ["Handler", "JobContext", "RetryableError", "Worker"]
+
+log = logging.getLogger(__name__)
+
+
+class RetryableError(Exception):
+    """An infrastructure failure (disk full, sandbox could not start, database hiccup): the job is
+    retried with backoff. Any other exception is a permanent (model) failure and is not retried."""
+
+
+@dataclass
+class JobContext:
+    """What a handler gets: the job, and a way to renew the lease and notice cancellation."""
+
+    job_id: int
+    kind: str
+    payload: dict[str, Any]
+    attempt: int
+    _beat: Callable[[], bool] = field(repr=False)
+    _stopped: threading.Event = field(default_factory=threading.Event, repr=False)
+
+    def heartbeat(self) -> None:
+        """Renew the lease now (the worker also does it in the background)."""
+        if not self._beat():
+            self._stopped.set()
+
+    def cancelled(self) -> bool:
+        """True once the job was cancelled or its lease lost: stop and return (nothing is recorded)."""
+        return self._stopped.is_set()
+
+
+class Handler(Protocol):
+    """Runs one job. The contract (what makes kill -9 safe):
+
+    - Write results in your own transaction(s), and make them idempotent: a job can run again
+      after its results were committed but before the worker marked it complete (a crash in
+      between). Key every result on a unique natural key (one Result per Run: `results.run_id` is
+      unique), check first whether the work is already done and return if so, and treat an
+      IntegrityError on that key as "done by an earlier attempt".
+    - Charge quota and budget once, in the same transaction as the result, never per attempt.
+    - Raise RetryableError for infrastructure failures; any other exception fails the job for good
+      (its text is kept in jobs.last_error, for the owner only).
+    - Poll `ctx.cancelled()` between steps; once it is True, return without writing a result.
+    """
+
+    def __call__(self, ctx: JobContext, /) -> None: ...
+
+
+class Worker:
+    """Runs jobs of the kinds in `handlers`, one at a time, until stopped."""
+
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        handlers: Mapping[str, Handler],
+        *,
+        worker_id: str | None = None,
+        lease_seconds: float = 30,
+        poll_seconds: float = 0.5,
+    ) -> None:
+        self.sessions = session_factory
+        self.handlers = dict(handlers)
+        self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.lease_seconds = lease_seconds
+        self.poll_seconds = poll_seconds
+
+    def run(self, stop: threading.Event | None = None, max_jobs: int | None = None) -> int:
+        """Work until `stop` is set or `max_jobs` jobs ran; return how many ran."""
+        stop = stop or threading.Event()
+        done = 0
+        while not stop.is_set() and (max_jobs is None or done < max_jobs):
+            if self.run_once():
+                done += 1
+            else:
+                stop.wait(self.poll_seconds)
+        return done
+
+    def run_once(self) -> bool:
+        """Claim and run one job; False when none was ready."""
+        with self.sessions() as session:
+            job = queue.claim(
+                session,
+                worker_id=self.worker_id,
+                lease_seconds=self.lease_seconds,
+                kinds=sorted(self.handlers),
+            )
+            if job is None:
+                session.rollback()
+                return False
+            ctx = JobContext(job.id, job.kind, dict(job.payload), job.attempts, self._beat_for(job.id))
+            session.commit()
+        self._execute(ctx)
+        return True
+
+    def _beat_for(self, job_id: int) -> Callable[[], bool]:
+        def beat() -> bool:
+            with self.sessions() as session, session.begin():
+                return queue.heartbeat(session, job_id, self.worker_id, self.lease_seconds)
+
+        return beat
+
+    def _execute(self, ctx: JobContext) -> None:
+        finished = threading.Event()
+        beater = threading.Thread(target=self._heartbeat_loop, args=(ctx, finished), daemon=True)
+        beater.start()
+        outcome: tuple[str, str | None] = ("complete", None)
+        try:
+            self.handlers[ctx.kind](ctx)
+        except RetryableError as exc:
+            outcome = ("retry", _describe(exc))
+        except Exception as exc:
+            outcome = ("fail", _describe(exc))
+        finally:
+            finished.set()
+            beater.join()
+        self._record(ctx, *outcome)
+
+    def _heartbeat_loop(self, ctx: JobContext, finished: threading.Event) -> None:
+        while not finished.wait(self.lease_seconds / 3):
+            try:
+                ctx.heartbeat()
+            except Exception:  # a database hiccup: try again next beat; the lease has slack
+                log.warning("heartbeat of job %s failed", ctx.job_id, exc_info=True)
+
+    def _record(self, ctx: JobContext, outcome: str, error: str | None) -> None:
+        with self.sessions() as session, session.begin():
+            if outcome == "complete":
+                held = queue.complete(session, ctx.job_id, self.worker_id)
+            else:
+                held = queue.fail(
+                    session, ctx.job_id, self.worker_id, error=error or "", retryable=outcome == "retry"
+                )
+        if not held:
+            log.info("job %s: lease lost or cancelled before it could be marked %s", ctx.job_id, outcome)
+
+
+def _describe(exc: BaseException) -> str:
+    return "".join(traceback.format_exception(exc)).strip()
