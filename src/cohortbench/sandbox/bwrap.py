@@ -85,6 +85,7 @@ def system_args() -> list[str]:
     for name in SYSTEM_DIRS:
         if Path(name).exists():
             args += _ro_path(Path(name))
+    args += ["--perms", "0755", "--dir", "/etc"]
     for name in ETC_FILES:
         if (Path("/etc") / name).exists():
             args += ["--ro-bind", f"/etc/{name}", f"/etc/{name}"]

@@ -32,12 +32,16 @@ def _static_name(name: Any, bundle_dir: Path, keyword: str, files: list[Path]) -
 
 
 def public_exc_type(mro_names: Any, bundle_dir: Path) -> str | None:
-    """The first class of the exception's MRO that is a builtin exception or declared in the bundle."""
+    """The first class of the exception's MRO that is a builtin or cohortbench exception, or declared in the bundle."""
     if not isinstance(mro_names, list):
         return None
     files = sorted(bundle_dir.rglob("*.py"))
     for name in mro_names[:32]:
-        if name in BUILTIN_EXCEPTIONS or _static_name(name, bundle_dir, "class", files):
+        if (
+            name in BUILTIN_EXCEPTIONS
+            or name in TRUSTED_EXCEPTIONS
+            or _static_name(name, bundle_dir, "class", files)
+        ):
             return str(name)
     return None
 
