@@ -1,0 +1,126 @@
+"""The worker in-process: success, retryable and permanent failures, cancellation via heartbeat,
+and the embedded background runner."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from cohortbench.jobs import JobContext, RetryableError, Worker, queue, start_background_worker
+from cohortbench.store.models import Job
+
+
+def _enqueue(sessions: sessionmaker[Session], kind: str = "work", **payload: object) -> int:
+    with sessions() as session, session.begin():
+        return queue.enqueue(session, kind, dict(payload)).id
+
+
+def _job(sessions: sessionmaker[Session], job_id: int) -> Job:
+    with sessions() as session:
+        return session.get_one(Job, job_id)
+
+
+def test_a_job_runs_once_and_succeeds(sessions: sessionmaker[Session]) -> None:
+    seen: list[tuple[int, str, dict[str, object], int]] = []
+    job_id = _enqueue(sessions, x=1)
+    worker = Worker(
+        sessions, {"work": lambda ctx: seen.append((ctx.job_id, ctx.kind, ctx.payload, ctx.attempt))}
+    )
+    assert worker.run_once()
+    assert not worker.run_once()
+    assert seen == [(job_id, "work", {"x": 1}, 1)]
+    job = _job(sessions, job_id)
+    assert (job.status, job.lease_expires_at, job.last_error) == ("succeeded", None, None)
+
+
+def test_jobs_of_unknown_kinds_are_left_alone(sessions: sessionmaker[Session]) -> None:
+    job_id = _enqueue(sessions, kind="other")
+    assert not Worker(sessions, {"work": lambda ctx: None}).run_once()
+    assert _job(sessions, job_id).status == "queued"
+
+
+def test_infrastructure_failures_are_retried(sessions: sessionmaker[Session]) -> None:
+    def flaky(ctx: JobContext) -> None:
+        raise RetryableError("sandbox could not start")
+
+    job_id = _enqueue(sessions)
+    Worker(sessions, {"work": flaky}).run_once()
+    job = _job(sessions, job_id)
+    assert job.status == "queued" and job.attempts == 1
+    assert "sandbox could not start" in (job.last_error or "")
+
+
+def test_model_failures_are_not_retried(sessions: sessionmaker[Session]) -> None:
+    def broken(ctx: JobContext) -> None:
+        raise ValueError("predict_proba returned 2 columns, expected 3")
+
+    job_id = _enqueue(sessions)
+    Worker(sessions, {"work": broken}).run_once()
+    job = _job(sessions, job_id)
+    assert job.status == "failed" and job.attempts == 1
+    assert "ValueError: predict_proba returned 2 columns" in (job.last_error or "")
+
+
+def test_cancellation_is_noticed_through_the_heartbeat(sessions: sessionmaker[Session]) -> None:
+    running, noticed = threading.Event(), threading.Event()
+
+    def long_job(ctx: JobContext) -> None:
+        running.set()
+        deadline = time.monotonic() + 10
+        while not ctx.cancelled() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        if ctx.cancelled():
+            noticed.set()
+
+    job_id = _enqueue(sessions)
+    worker = Worker(sessions, {"work": long_job}, lease_seconds=0.3)
+    thread = threading.Thread(target=worker.run_once)
+    thread.start()
+    assert running.wait(10)
+    with sessions() as session, session.begin():
+        assert queue.cancel(session, job_id)
+    cancelled_at = time.monotonic()
+    thread.join(10)
+    assert noticed.is_set() and time.monotonic() - cancelled_at < 2
+    assert _job(sessions, job_id).status == "cancelled"  # not overwritten by "succeeded"
+
+
+def test_the_heartbeat_keeps_a_long_job_s_lease(sessions: sessionmaker[Session]) -> None:
+    def slow(ctx: JobContext) -> None:
+        time.sleep(1.0)  # over three leases long
+
+    job_id = _enqueue(sessions)
+    worker = Worker(sessions, {"work": slow}, lease_seconds=0.3)
+    thread = threading.Thread(target=worker.run_once)
+    thread.start()
+    time.sleep(0.6)
+    assert Worker(sessions, {"work": slow}).run_once() is False  # lease renewed: nothing to steal
+    thread.join(10)
+    job = _job(sessions, job_id)
+    assert (job.status, job.attempts) == ("succeeded", 1)
+
+
+def test_the_embedded_worker_runs_jobs_in_the_background(sessions: sessionmaker[Session]) -> None:
+    done: list[int] = []
+    thread, stop = start_background_worker(
+        sessions, {"work": lambda ctx: done.append(ctx.job_id)}, poll_seconds=0.02
+    )
+    ids = [_enqueue(sessions, n=i) for i in range(3)]
+    deadline = time.monotonic() + 10
+    while len(done) < 3 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    stop.set()
+    thread.join(5)
+    assert not thread.is_alive()
+    assert sorted(done) == ids
+    assert {_job(sessions, i).status for i in ids} == {"succeeded"}
+
+
+@pytest.mark.parametrize("max_jobs", [2])
+def test_run_stops_after_max_jobs(sessions: sessionmaker[Session], max_jobs: int) -> None:
+    ids = [_enqueue(sessions) for _ in range(3)]
+    assert Worker(sessions, {"work": lambda ctx: None}, poll_seconds=0.01).run(max_jobs=max_jobs) == max_jobs
+    assert [_job(sessions, i).status for i in ids] == ["succeeded", "succeeded", "queued"]
