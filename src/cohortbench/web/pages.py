@@ -1,0 +1,126 @@
+"""The HTML pages: thin routes that check the sign-in cookie, build a view and render a template.
+
+Anonymous visitors are sent to /signin; things a user may not know exist are answered with the
+same 404 page as things that do not exist (as the REST API does).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+
+from cohortbench.api.deps import PlatformDep, SessionDep
+from cohortbench.errors import NotFoundError, PermissionDeniedError
+from cohortbench.service.users import authenticate
+from cohortbench.store.models import User
+from cohortbench.web import views
+from cohortbench.web.auth import safe_next, signed_in, to_signin, with_cookie, without_cookie
+from cohortbench.web.render import STATIC_DIR, render
+from cohortbench.web.report import report_html
+from cohortbench.web.sorting import sort_link
+
+router = APIRouter(include_in_schema=False)
+
+HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+
+def html(template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    return HTMLResponse(render(template, **context), status_code=status, headers=HEADERS)
+
+
+def page(request: Request, session: SessionDep, template: str, build: Callable[[User], dict[str, Any]]) -> Response:
+    """Sign-in check, view, template; a NotFound/PermissionDenied from the service becomes an HTML error."""
+    user = signed_in(request, session)
+    if user is None:
+        return to_signin(request)
+    try:
+        context = build(user)
+    except NotFoundError as exc:
+        return html("error.html", 404, user=user, title="Not found", message=exc.message)
+    except PermissionDeniedError as exc:
+        return html("error.html", 403, user=user, title="Not allowed", message=exc.message)
+    return html(template, user=user, path=request.url.path, sort_link=sort_link, **context)
+
+
+@router.get("/static/style.css")
+def stylesheet() -> FileResponse:
+    return FileResponse(STATIC_DIR / "style.css", media_type="text/css", headers={"Cache-Control": "max-age=300"})
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request, session: SessionDep) -> Response:
+    return page(request, session, "workspaces.html", lambda user: views.workspaces_page(session, user))
+
+
+@router.get("/signin", response_class=HTMLResponse)
+def signin_form(next: Annotated[str | None, Query()] = None) -> HTMLResponse:  # noqa: A002
+    return html("signin.html", user=None, next=safe_next(next), error=None)
+
+
+@router.post("/signin")
+async def signin(request: Request, session: SessionDep) -> Response:
+    form = await request.form()
+    token, target = str(form.get("token") or "").strip(), safe_next(str(form.get("next") or "/"))
+    try:
+        authenticate(session, token)
+    except PermissionDeniedError:
+        return html("signin.html", 401, user=None, next=target, error="That token is not valid (or was revoked).")
+    return with_cookie(RedirectResponse(target, status_code=303), token, secure=request.url.scheme == "https")
+
+
+@router.api_route("/signout", methods=["GET", "POST"])
+def signout() -> Response:
+    return without_cookie(RedirectResponse("/signin", status_code=303))
+
+
+@router.get("/w/{name}", response_class=HTMLResponse)
+def overview(request: Request, platform: PlatformDep, session: SessionDep, name: str) -> Response:
+    return page(request, session, "overview.html", lambda user: views.overview_page(platform, session, user, name))
+
+
+@router.get("/w/{name}/eda", response_class=HTMLResponse)
+def eda(request: Request, platform: PlatformDep, session: SessionDep, name: str) -> Response:
+    return page(request, session, "eda.html", lambda user: views.eda_page(platform, session, user, name))
+
+
+@router.get("/w/{name}/leaderboard", response_class=HTMLResponse)
+def leaderboard(
+    request: Request, session: SessionDep, name: str, sort: str | None = None, order: str | None = None
+) -> Response:
+    return page(
+        request, session, "leaderboard.html", lambda user: views.leaderboard_page(session, user, name, sort, order)
+    )
+
+
+@router.get("/s/{submission_id}", response_class=HTMLResponse)
+def submission(request: Request, session: SessionDep, submission_id: int) -> Response:
+    return page(request, session, "submission.html", lambda user: views.submission_page(session, user, submission_id))
+
+
+@router.get("/s/{submission_id}/report", response_class=HTMLResponse)
+def report(
+    request: Request, platform: PlatformDep, session: SessionDep, submission_id: int, download: bool = False
+) -> Response:
+    """The evidence report of one submission (owner, or the contributor who submitted it)."""
+    user = signed_in(request, session)
+    if user is None:
+        return to_signin(request)
+    try:
+        body = report_html(platform, session, actor=user, submission_id=submission_id)
+    except NotFoundError as exc:
+        return html("error.html", 404, user=user, title="Not found", message=exc.message)
+    headers = dict(HEADERS)
+    if download:
+        headers["Content-Disposition"] = f'attachment; filename="cohortbench-report-{submission_id}.html"'
+    return HTMLResponse(body, headers=headers)

@@ -1,0 +1,218 @@
+"""What each page shows: a context dict built from the service layer for one signed-in user.
+
+Nothing here reads cohort rows: the overview and EDA come from the privacy module's released
+aggregates (service.eda), scores from the service's role-aware views.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from cohortbench.service import eda, results, submissions, workspaces
+from cohortbench.service.access import get_workspace
+from cohortbench.service.platform import Platform
+from cohortbench.store.models import User, Workspace
+from cohortbench.web import figures
+from cohortbench.web.sorting import sort_rows
+
+TOP_FEATURES_SHOWN = 2
+
+
+def class_labels(workspace: Workspace) -> dict[str, str]:
+    """Display names of the classes ("3" -> "3 · severe") when the owner set `class_labels`, else the names."""
+    given = (workspace.settings or {}).get("class_labels") or {}
+    return {c: f"{c} · {given[c]}" if c in given and given[c] != c else c for c in workspace.classes}
+
+
+def critical_label(workspace: Workspace) -> str:
+    """The critical-class recall column's title: "Severe DILI recall" when named, else "Recall of class 3"."""
+    given = (workspace.settings or {}).get("class_labels") or {}
+    critical = workspace.critical_class or ""
+    return f"{given[critical]} recall" if critical in given else f"Recall of class {critical}"
+
+
+METRIC_LABELS = {
+    "macro_f1": "Macro-F1",
+    "weighted_f1": "Weighted F1",
+    "accuracy": "Accuracy",
+    "balanced_accuracy": "Balanced accuracy",
+    "critical_recall": "Critical-class recall",
+}
+
+
+def metric_label(name: str) -> str:
+    return METRIC_LABELS.get(name, name.replace("_", " "))
+
+
+def workspaces_page(session: Session, user: User) -> dict[str, Any]:
+    return {"cards": workspaces.list_cards(session, actor=user)}
+
+
+def _workspace_base(session: Session, user: User, name: str) -> tuple[Workspace, dict[str, Any]]:
+    workspace, role = get_workspace(session, user, name)
+    card = workspaces.card(session, workspace, user, role)
+    return workspace, {
+        "workspace": workspace,
+        "card": card,
+        "role": role,
+        "labels": class_labels(workspace),
+        "critical_label": critical_label(workspace),
+        "metric_label": metric_label(workspace.primary_metric),
+    }
+
+
+def overview_page(platform: Platform, session: Session, user: User, name: str) -> dict[str, Any]:
+    workspace, ctx = _workspace_base(session, user, name)
+    release = eda.workspace_eda(platform, session, actor=user, name=name)
+    ctx.update(
+        eda=release,
+        class_chart=figures.class_distribution(release, ctx["labels"]),
+        submissions=[
+            results.submission_view(session, actor=user, submission_id=s.id)
+            for s in submissions.list_submissions(session, actor=user, workspace_name=name)
+        ],
+    )
+    return ctx
+
+
+def eda_page(platform: Platform, session: Session, user: User, name: str) -> dict[str, Any]:
+    """Class distribution, feature groups by class, and the top features of each group."""
+    _workspace, ctx = _workspace_base(session, user, name)
+    release = eda.workspace_eda(platform, session, actor=user, name=name)
+    labels = ctx["labels"]
+    features = []
+    for group, entry in (release.get("group_overview") or {}).items():
+        for feature in entry["top_features"][:TOP_FEATURES_SHOWN]:
+            features.append(_feature(release, group, feature, labels))
+    ctx.update(
+        eda=release,
+        class_chart=figures.class_distribution(release, labels),
+        group_chart=figures.group_profiles(release, labels),
+        heatmap=figures.correlation(release),
+        features=features,
+    )
+    return ctx
+
+
+def _feature(release: dict[str, Any], group: str, feature: str, labels: dict[str, str]) -> dict[str, Any]:
+    summary = release["summaries"].get(feature, {})
+    return {
+        "group": group,
+        "name": feature,
+        "summary": summary,
+        "by_class": figures.feature_by_class(feature, summary, labels),
+        "histogram": figures.feature_histogram(feature, release["histograms"].get(feature, {})),
+    }
+
+
+def leaderboard_page(session: Session, user: User, name: str, sort: str | None, order: str | None) -> dict[str, Any]:
+    _workspace, ctx = _workspace_base(session, user, name)
+    board = results.leaderboard(session, actor=user, workspace_name=name)
+    rows, sort_key, descending = sort_rows(board.rows, sort, order)
+    ctx.update(
+        board=board,
+        rows=rows,
+        sort=sort_key,
+        descending=descending,
+        forest=figures.leaderboard_forest(board.rows, ctx["metric_label"]),
+    )
+    return ctx
+
+
+def submission_page(session: Session, user: User, submission_id: int) -> dict[str, Any]:
+    """A submission's runs with every chart; `may_report` says whether the evidence report is open to the user."""
+    view = results.submission_view(session, actor=user, submission_id=submission_id)
+    workspace, ctx = _workspace_base(session, user, view.workspace)
+    scored = {r.phase: r.result for r in view.runs if r.result}
+    labels = ctx["labels"]
+    ctx.update(
+        view=view,
+        runs={r.phase: r for r in view.runs},
+        charts=_submission_charts(view, scored, labels),
+        transfer=_transfer(view, scored, workspace.primary_metric),
+        may_report=may_report(session, user, submission_id),
+        headline_rows=headline_rows(ctx["critical_label"], workspace.critical_class or ""),
+        resources={r.phase: resource_rows(r.resources) for r in view.runs},
+    )
+    return ctx
+
+
+HEADLINE_ROWS = (
+    ("macro_f1", "Macro-F1"),
+    ("critical_recall", ""),
+    ("balanced_accuracy", "Balanced accuracy"),
+    ("accuracy", "Accuracy"),
+    ("weighted_f1", "Weighted F1"),
+    ("critical_roc_auc", ""),
+    ("ece", "Expected calibration error (lower is better)"),
+    ("brier", "Brier score (lower is better)"),
+    ("log_loss", "Log loss (lower is better)"),
+)
+
+
+def headline_rows(critical_label: str, critical_class: str) -> list[tuple[str, str]]:
+    """(key in Result.headline, row title) of the results table, critical-class rows named for the class."""
+    names = {"critical_recall": critical_label, "critical_roc_auc": f"ROC AUC of class {critical_class} vs rest"}
+    return [(key, label or names[key]) for key, label in HEADLINE_ROWS]
+
+
+RESOURCE_LABELS = {
+    "cpu_seconds": ("CPU time", "{:,.1f} s"),
+    "gpu_seconds": ("GPU time", "{:,.1f} s"),
+    "wall_seconds": ("Wall time", "{:,.1f} s"),
+    "peak_memory_bytes": ("Peak memory", "bytes"),
+    "flop": ("Compute", "flop"),
+    "flop_method": ("Compute measured as", "{}"),
+    "wall_time": ("Wall time", "{}"),
+    "memory": ("Peak memory", "{}"),
+    "outcome": ("Exit", "{}"),
+    "compute_pflop": ("Compute", "{:g} PF"),
+}
+
+
+def resource_rows(resources: dict[str, Any]) -> list[tuple[str, str]]:
+    """Readable (label, value) pairs of a run's resources: exact for the owner, buckets for contributors."""
+    rows = []
+    for key, value in resources.items():
+        label, form = RESOURCE_LABELS.get(key, (key.replace("_", " "), "{}"))
+        if value is None:
+            continue
+        if form == "bytes":
+            text = f"{float(value) / 2**30:.2f} GiB"
+        elif form == "flop":
+            text = f"{float(value) / 1e15:.3g} PF"
+        else:
+            text = form.format(value)
+        rows.append((label, text))
+    return rows
+
+
+def _submission_charts(view: results.SubmissionView, scored: dict[str, Any], labels: dict[str, str]) -> dict[str, Any]:
+    charts: dict[str, Any] = {"confusion": {p: figures.confusion(r, p, labels) for p, r in scored.items()}}
+    if scored:
+        charts["recall"] = figures.recall_bars(scored, labels)
+        charts["reliability"] = figures.reliability(scored)
+        phase = "finetune" if "finetune" in scored else "baseline"
+        charts["importance"] = figures.group_importance(scored[phase], phase)
+    losses = next((r.losses for r in view.runs if r.phase == "finetune" and r.losses), None)
+    charts["loss"] = figures.training_loss(losses) if losses else None
+    return charts
+
+
+def _transfer(view: results.SubmissionView, scored: dict[str, Any], metric: str) -> Any:
+    """Transfer ratios and the negative-transfer check from the stored Results (interval overlap)."""
+    from cohortbench.scoring import Result, transfer
+
+    if "baseline" not in scored:
+        return None
+    base = Result.from_dict(scored["baseline"])
+    fine = Result.from_dict(scored["finetune"]) if "finetune" in scored else None
+    return transfer(baseline=base, finetune=fine, claimed=view.claimed.get(metric), metric=metric)
+
+
+def may_report(session: Session, user: User, submission_id: int) -> bool:
+    """The evidence report is for the workspace owner and for the contributor who submitted (not teammates)."""
+    submission, _workspace, role = submissions.get_submission(session, actor=user, submission_id=submission_id)
+    return role == "owner" or submission.user_id == user.id

@@ -1,0 +1,1 @@
+"""Tests of the web pages, the evidence report and its CLI command."""
