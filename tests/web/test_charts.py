@@ -282,7 +282,7 @@ def test_interval_plot_rows_reference_and_text_column() -> None:
     root = parse(forest())
     assert len(by_class(root, "interval")) == 4 and len(by_class(root, "point")) == 4
     assert len(by_class(root, "reference")) == 1
-    assert "0.77 (0.7–0.83)" in texts(root, "value-label") and "n/a" in texts(root, "value-label")
+    assert "0.77 (0.70–0.83)" in texts(root, "value-label") and "n/a" in texts(root, "value-label")
     assert texts(root, "axis-label") == ["Macro-F1 on the holdout (finetuned)"]
 
 

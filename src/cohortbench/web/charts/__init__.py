@@ -7,8 +7,9 @@ gives a chart that says "No data"; malformed input raises ValidationError.
 """
 
 from cohortbench.web.charts._svg import OKABE_ITO, Svg
-from cohortbench.web.charts.bars import bar_chart, horizontal_bar_chart
+from cohortbench.web.charts.bars import bar_chart
 from cohortbench.web.charts.forest import interval_plot
+from cohortbench.web.charts.hbars import horizontal_bar_chart
 from cohortbench.web.charts.histogram import histogram_chart
 from cohortbench.web.charts.lines import line_chart, reliability_diagram
 from cohortbench.web.charts.matrices import confusion_matrix_chart, heatmap

@@ -50,6 +50,18 @@ def fmt_tick(value: float, step: float) -> str:
     return MINUS + text if negative else text
 
 
+def fixed_decimals(values: list[float]) -> int:
+    """One number of decimals for a column of values, from the largest (0.81 and 0.70, not 0.7)."""
+    biggest = max((abs(v) for v in values), default=0.0)
+    return 0 if biggest >= 100 else 1 if biggest >= 10 else 2 if biggest >= 0.1 else 3
+
+
+def fmt_fixed(value: float, decimals: int) -> str:
+    """A value with a fixed number of decimals, thousands separators and a real minus sign."""
+    text = f"{abs(value):,.{decimals}f}"
+    return (MINUS if value < 0 and any(ch not in "0.," for ch in text) else "") + text
+
+
 def fmt_value(value: float) -> str:
     """A data value with three significant digits (what a person compares at a glance)."""
     if value == 0:
@@ -92,13 +104,17 @@ class Log:
 
 
 def log_domain(lo: float, hi: float) -> tuple[float, float, list[float]]:
-    """Decade bounds around [lo, hi] and ticks at 1, 2, 5 × 10^k when few decades are spanned."""
+    """The tightest 1-2-5 (or decade) marks around [lo, hi], and the marks in between."""
     a, b = math.floor(math.log10(lo)), math.ceil(math.log10(hi))
-    if b == a:
-        b += 1
+    b += b == a
     factors = (1.0, 2.0, 5.0) if b - a <= 2 else (1.0,)
     marks = [f * 10.0**k for k in range(a, b + 1) for f in factors if f * 10.0**k <= 10.0**b]
-    return 10.0**a, 10.0**b, marks
+    below = [m for m in marks if m <= lo * (1 + 1e-9)]
+    above = [m for m in marks if m >= hi * (1 - 1e-9)]
+    low, high = below[-1], above[0]
+    if high <= low:
+        high = above[1] if len(above) > 1 else low * 10
+    return low, high, [m for m in marks if low <= m <= high]
 
 
 def fmt_log_tick(value: float) -> str:

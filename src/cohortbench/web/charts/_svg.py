@@ -25,7 +25,7 @@ TITLE_SIZE = 17
 LABEL_SIZE = 14
 TICK_SIZE = 13
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-_CHAR_WIDTH = 0.58  # average advance of a sans-serif glyph, in em
+_CHAR_WIDTH = 0.55  # average advance of a sans-serif glyph, in em
 
 
 class Svg(str):

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from cohortbench.errors import ValidationError
-from cohortbench.web.charts._axes import Key, Plot, legend, marker, no_data, x_axis
+from cohortbench.web.charts._axes import Plot, no_data, x_axis
 from cohortbench.web.charts._data import number
-from cohortbench.web.charts._scale import Linear, fmt_tick, fmt_value, value_range
+from cohortbench.web.charts._legend import Key, legend, marker
+from cohortbench.web.charts._scale import Linear, fixed_decimals, fmt_fixed, fmt_tick, fmt_value, value_range
 from cohortbench.web.charts._svg import (
     INK,
     MUTED,
@@ -52,9 +53,10 @@ def interval_plot(
     if not ends:
         ends = [0.0, 1.0]
     lo, hi, marks, step = value_range(ends, None, include_zero=False)
+    digits = fixed_decimals(ends)
     text = desc or summary(
         f"Interval plot of {x_label}. "
-        + " ".join(f"{name}: {_estimate(v, a, b)}." for name, v, a, b in checked)
+        + " ".join(f"{name}: {_estimate(v, a, b, digits)}." for name, v, a, b in checked)
         + (f" {reference_label}: {fmt_value(reference)}." if reference is not None else "")
     )
     fig = Figure("interval", title, text, 760.0, 0.0, digest("interval", title, checked, reference))
@@ -91,7 +93,7 @@ def interval_plot(
             )
         )
     for i, row in enumerate(checked):
-        _draw_row(fig, plot, scale, plot.top + ROW_HEIGHT * (i + 0.5), row, i)
+        _draw_row(fig, plot, scale, plot.top + ROW_HEIGHT * (i + 0.5), row, i, digits)
     fig.height = plot.bottom + 62
     return fig.render()
 
@@ -107,15 +109,15 @@ def _row(i: int, row: object) -> Row:
     return ("" if name is None else str(name)), v, a, b
 
 
-def _estimate(value: float | None, low: float | None, high: float | None) -> str:
+def _estimate(value: float | None, low: float | None, high: float | None, digits: int) -> str:
     if value is None:
         return "n/a"
     if low is None or high is None:
-        return fmt_value(value)
-    return f"{fmt_value(value)} ({fmt_value(low)}–{fmt_value(high)})"
+        return fmt_fixed(value, digits)
+    return f"{fmt_fixed(value, digits)} ({fmt_fixed(low, digits)}–{fmt_fixed(high, digits)})"
 
 
-def _draw_row(fig: Figure, plot: Plot, scale: Linear, y: float, row: Row, index: int) -> None:
+def _draw_row(fig: Figure, plot: Plot, scale: Linear, y: float, row: Row, index: int, digits: int) -> None:
     """The row's label, its whisker and point, and the numbers in the right-hand column."""
     name, value, low, high = row
     if index % 2 == 0:
@@ -136,7 +138,7 @@ def _draw_row(fig: Figure, plot: Plot, scale: Linear, y: float, row: Row, index:
     fig.add(
         label(plot.left - 12, y, name, max_width=220, text_anchor="end", dy="0.35em", class_="tick-label")
     )
-    estimate = _estimate(value, low, high)
+    estimate = _estimate(value, low, high, digits)
     fig.add(
         label(
             plot.right + 14,

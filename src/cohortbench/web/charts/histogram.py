@@ -12,8 +12,9 @@ import statistics
 from collections.abc import Sequence
 
 from cohortbench.errors import ValidationError
-from cohortbench.web.charts._axes import Key, Plot, baseline, legend, no_data, x_title, y_axis
+from cohortbench.web.charts._axes import Plot, baseline, no_data, x_title, y_axis
 from cohortbench.web.charts._data import number, numbers, present
+from cohortbench.web.charts._legend import Key, legend
 from cohortbench.web.charts._scale import MINUS, Linear, fmt_tick, fmt_value, value_range
 from cohortbench.web.charts._svg import (
     AXIS,

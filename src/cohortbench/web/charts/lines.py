@@ -6,8 +6,9 @@ import math
 from collections.abc import Mapping, Sequence
 
 from cohortbench.errors import ValidationError
-from cohortbench.web.charts._axes import SHAPES, Key, Plot, legend, marker, no_data, x_axis, y_axis
+from cohortbench.web.charts._axes import Plot, no_data, x_axis, y_axis
 from cohortbench.web.charts._data import numbers, present
+from cohortbench.web.charts._legend import SHAPES, Key, legend, marker
 from cohortbench.web.charts._scale import (
     Linear,
     Log,
@@ -27,7 +28,6 @@ from cohortbench.web.charts._svg import (
     Svg,
     digest,
     el,
-    label,
     num,
     summary,
     text_width,
@@ -178,7 +178,10 @@ def reliability_diagram(
     )
     fig = Figure("reliability", title, text, 560.0, 0.0, digest("reliability", title, data))
     keys = [Key(k, OKABE_ITO[i % 8], "line", SHAPES[i % 4]) for i, k in enumerate(data)]
-    top = legend(fig, [*keys, Key("Perfect calibration", MUTED, "dashed")])
+    keys.append(Key("Perfect calibration", MUTED, "dashed"))
+    if counts:
+        keys.append(Key("Marker area: patients in bin", MUTED, "marker"))
+    top = legend(fig, keys)
     plot = Plot(84.0, top + 10, 380.0, 380.0)
     sx, sy = Linear(0.0, 1.0, plot.left, plot.right), Linear(0.0, 1.0, plot.bottom, plot.top)
     marks = ticks(0.0, 1.0, 0.2)
@@ -201,9 +204,6 @@ def reliability_diagram(
     )
     for i, (name, (pts, radii)) in enumerate(data.items()):
         fig.add(_series(pts, sx, sy, OKABE_ITO[i % 8], SHAPES[i % 4], name, len(pts), radii))
-    if counts:
-        fig.add(label(plot.right + 12, plot.bottom, "Marker size:", size=TICK_SIZE - 1, fill=MUTED))
-        fig.add(label(plot.right + 12, plot.bottom + 16, "patients per bin", size=TICK_SIZE - 1, fill=MUTED))
     fig.height = plot.bottom + 60
     return fig.render()
 
