@@ -7,6 +7,7 @@ import threading
 import time
 
 import pytest
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from cohortbench.jobs import JobContext, RetryableError, Worker, queue, start_background_worker
@@ -51,6 +52,15 @@ def test_infrastructure_failures_are_retried(sessions: sessionmaker[Session]) ->
     job = _job(sessions, job_id)
     assert job.status == "queued" and job.attempts == 1
     assert "sandbox could not start" in (job.last_error or "")
+
+
+def test_database_outages_in_a_handler_are_retried(sessions: sessionmaker[Session]) -> None:
+    def unlucky(ctx: JobContext) -> None:
+        raise OperationalError("SELECT 1", {}, Exception("server closed the connection"))
+
+    job_id = _enqueue(sessions)
+    Worker(sessions, {"work": unlucky}).run_once()
+    assert _job(sessions, job_id).status == "queued"
 
 
 def test_model_failures_are_not_retried(sessions: sessionmaker[Session]) -> None:

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from cohortbench.jobs import queue
@@ -23,7 +24,8 @@ log = logging.getLogger(__name__)
 
 class RetryableError(Exception):
     """An infrastructure failure (disk full, sandbox could not start, database hiccup): the job is
-    retried with backoff. Any other exception is a permanent (model) failure and is not retried."""
+    retried with backoff. A database OperationalError (connection lost, lock timeout) counts as one
+    too. Any other exception is a permanent (model) failure and is not retried."""
 
 
 @dataclass
@@ -87,7 +89,12 @@ class Worker:
         stop = stop or threading.Event()
         done = 0
         while not stop.is_set() and (max_jobs is None or done < max_jobs):
-            if self.run_once():
+            try:
+                ran = self.run_once()
+            except SQLAlchemyError:  # the database is away for a moment: the leases cover it
+                log.warning("worker %s: database error, retrying", self.worker_id, exc_info=True)
+                ran = False
+            if ran:
                 done += 1
             else:
                 stop.wait(self.poll_seconds)
@@ -124,7 +131,7 @@ class Worker:
         outcome: tuple[str, str | None] = ("complete", None)
         try:
             self.handlers[ctx.kind](ctx)
-        except RetryableError as exc:
+        except (RetryableError, OperationalError) as exc:
             outcome = ("retry", _describe(exc))
         except Exception as exc:
             outcome = ("fail", _describe(exc))
