@@ -165,7 +165,9 @@ def test_onnx_predicts_but_refuses_fine_tuning(tmp_path: Path, toy: Toy) -> None
     from skl2onnx import to_onnx
 
     X, y = toy
-    pipe = Pipeline([("scale", StandardScaler()), ("clf", LogisticRegression())]).fit(X.to_numpy(np.float32), y)
+    pipe = Pipeline([("scale", StandardScaler()), ("clf", LogisticRegression())]).fit(
+        X.to_numpy(np.float32), y
+    )
     onx = to_onnx(pipe, X.to_numpy(np.float32)[:1], options={"zipmap": False}, target_opset=17)
     folder = bundle(tmp_path, "onnx", lambda w: (w / "model.onnx").write_bytes(onx.SerializeToString()))
     model = load_model(folder, validate_bundle(folder))
@@ -201,7 +203,9 @@ def test_torch_early_stopping_stops_early(tmp_path: Path, toy: Toy) -> None:
     X, y = toy
     folder = torch_module(tmp_path, toy)
     model = load_model(folder, validate_bundle(folder))
-    plan = Plan(epochs=200, learning_rate=0.5, optimizer="sgd", early_stopping_patience=2, validation_fraction=0.3)
+    plan = Plan(
+        epochs=200, learning_rate=0.5, optimizer="sgd", early_stopping_patience=2, validation_fraction=0.3
+    )
     assert len(model.fine_tune(X, y, plan, classes=CLASSES)) < 200
 
 
@@ -211,7 +215,7 @@ def test_skops_untrusted_type_refused(tmp_path: Path, toy: Toy) -> None:
     pipe = Pipeline([("evil", FunctionTransformer(os.system)), ("clf", LogisticRegression())])
     pipe.steps[1][1].fit(*toy)
     folder = bundle(tmp_path, "sklearn", lambda w: sio.dump(pipe, w / "model.skops"))
-    with pytest.raises(BundleError, match="outside the allow-list: .*system"):
+    with pytest.raises(BundleError, match=r"outside the allow-list: .*system"):
         load_model(folder, validate_bundle(folder))
 
 
@@ -231,7 +235,9 @@ def test_columns_matched_by_name(build: Callable[[Path, Toy], Path], tmp_path: P
     assert np.allclose(model.predict_proba(X), model.predict_proba(X[X.columns[::-1]]))
 
 
-@pytest.mark.parametrize("build", [xgboost_json, lightgbm_text, sklearn_partial_fit], ids=lambda b: b.__name__)
+@pytest.mark.parametrize(
+    "build", [xgboost_json, lightgbm_text, sklearn_partial_fit], ids=lambda b: b.__name__
+)
 def test_feature_count_mismatch_is_clear(
     build: Callable[[Path, Toy], Path], tmp_path: Path, toy: Toy
 ) -> None:

@@ -130,11 +130,10 @@ def test_zip_lying_about_its_size_refused(tmp_path: Path) -> None:
         archive.writestr("weights/a.txt", b"A" * 1000)
     raw = bytearray(buffer.getvalue())
     central = raw.rfind(b"PK\x01\x02")
-    raw[central + 24 : central + 28] = (10).to_bytes(4, "little")  # uncompressed size in the central directory
+    # shrink the uncompressed size recorded in the central directory
+    raw[central + 24 : central + 28] = (10).to_bytes(4, "little")
     (tmp_path / "b.zip").write_bytes(bytes(raw))
-    with pytest.raises((BundleError, zipfile.BadZipFile)):
-        unpack_bundle(tmp_path / "b.zip", tmp_path / "out")
-    assert not (tmp_path / "out").exists()
+    refused(tmp_path / "b.zip", tmp_path / "out", "a.txt")
 
 
 def test_too_many_files_refused_in_zip(tmp_path: Path) -> None:

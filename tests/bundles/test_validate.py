@@ -81,7 +81,9 @@ def test_no_weights_refused(tmp_path: Path) -> None:
 
 
 def test_declared_weights_must_exist(xgb_bundle: Path) -> None:
-    (xgb_bundle / "cohortbench.toml").write_text('name = "a"\nframework = "xgboost"\nweights = ["other.ubj"]\n')
+    (xgb_bundle / "cohortbench.toml").write_text(
+        'name = "a"\nframework = "xgboost"\nweights = ["other.ubj"]\n'
+    )
     assert "'other.ubj' is declared but not in weights/" in problems(xgb_bundle)
 
 
@@ -134,7 +136,7 @@ def test_guarded_and_local_imports_allowed(tmp_path: Path) -> None:
 def test_cohortbench_internals_refused(tmp_path: Path) -> None:
     folder = bundle(tmp_path, "python", lambda w: None, entry="model:Model")
     (folder / "model.py").write_text("from cohortbench.store import db\nclass Model:\n    pass\n")
-    with pytest.raises(ValidationError, match="may only use cohortbench.bundles"):
+    with pytest.raises(ValidationError, match=r"may only use cohortbench\.bundles"):
         validate_bundle(folder)
 
 

@@ -10,6 +10,7 @@ import os
 import shutil
 import stat
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -101,6 +102,14 @@ def _check_zip_entry(info: zipfile.ZipInfo) -> None:
 
 
 def _extract_zip(source: Path, dest: Path, budget: _Budget) -> None:
+    """Extract after checking every header; a corrupt archive is a BundleError like any other refusal."""
+    try:
+        _extract_members(source, dest, budget)
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
+        raise BundleError(f"{source.name}: not a readable zip archive ({exc})") from None
+
+
+def _extract_members(source: Path, dest: Path, budget: _Budget) -> None:
     with zipfile.ZipFile(source) as archive:
         infos = archive.infolist()
         if len(infos) > budget.max_files:
