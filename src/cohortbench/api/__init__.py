@@ -1,3 +1,5 @@
-"""cohortbench.api."""
+"""The REST API (FastAPI): thin routes over cohortbench.service; errors as RFC 9457 problem+json."""
 
-__all__: list[str] = []
+from cohortbench.api.app import create_app
+
+__all__ = ["create_app"]

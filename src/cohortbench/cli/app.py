@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from cohortbench.cli import cohort
+from cohortbench.cli import audit, cohort, contribute, serve, workspace
 from cohortbench.errors import CohortbenchError
 
 app = typer.Typer(
@@ -17,6 +17,14 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(cohort.app, name="cohort")
+app.add_typer(workspace.app, name="workspace")
+app.add_typer(workspace.user_app, name="user")
+app.add_typer(audit.app, name="audit")
+app.command("submit")(contribute.submit)
+app.command("results")(contribute.results)
+app.command("leaderboard")(contribute.leaderboard)
+app.command("serve")(serve.serve)
+app.command("worker")(serve.worker)
 
 
 def main() -> None:

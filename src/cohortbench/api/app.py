@@ -1,0 +1,49 @@
+"""The FastAPI application: REST API under /api/v1, web pages under /, OpenAPI at /docs."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from cohortbench import __version__
+from cohortbench.api import problems
+from cohortbench.api.routes import admin, submissions, workspaces
+from cohortbench.service.platform import Platform
+from cohortbench.service.settings import Settings
+
+
+def create_app(platform: Platform | None = None, *, settings: Settings | None = None) -> FastAPI:
+    """Build the app around a platform (opened from settings when not given)."""
+    platform = platform or Platform.open(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        stop: threading.Event | None = None
+        if platform.settings.embedded_worker:
+            from cohortbench.service.worker import start_embedded_worker
+
+            _thread, stop = start_embedded_worker(platform)
+        yield
+        if stop is not None:
+            stop.set()
+
+    app = FastAPI(
+        title="cohortbench",
+        version=__version__,
+        summary="Evaluate models on private clinical cohorts: only numbers leave.",
+        lifespan=lifespan,
+    )
+    app.state.platform = platform
+    problems.install(app)
+    for module in (workspaces, submissions, admin):
+        app.include_router(module.router)
+    try:
+        from cohortbench.web.pages import router as pages_router
+    except ImportError:
+        pages_router = None
+    if pages_router is not None:
+        app.include_router(pages_router)
+    return app

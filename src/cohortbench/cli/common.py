@@ -1,0 +1,56 @@
+"""Options shared by the command groups: the data directory, or a server URL and token."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from sqlalchemy.orm import Session
+
+from cohortbench.client import Client
+from cohortbench.errors import CohortbenchError
+from cohortbench.service.bootstrap import local_admin
+from cohortbench.service.platform import Platform
+from cohortbench.service.settings import Settings
+from cohortbench.store.models import User
+
+DataDir = Annotated[
+    Path,
+    typer.Option("--data-dir", envvar="COHORTBENCH_DATA_DIR", help="Data directory of a local deployment"),
+]
+Url = Annotated[str, typer.Option("--url", envvar="COHORTBENCH_URL", help="Server URL")]
+Token = Annotated[str, typer.Option("--token", envvar="COHORTBENCH_TOKEN", help="API token")]
+DEFAULT_DATA_DIR = Path(".cohortbench")
+DEFAULT_URL = "http://127.0.0.1:8000"
+
+
+def open_platform(data_dir: Path, **overrides: object) -> Platform:
+    return Platform.open(Settings.from_env(data_dir=data_dir, **overrides))
+
+
+@contextmanager
+def as_admin(data_dir: Path) -> Iterator[tuple[Platform, Session, User]]:
+    """Owner commands on a local deployment act as its administrator."""
+    platform = open_platform(data_dir)
+    try:
+        with platform.session() as session:
+            admin, token = local_admin(session)
+            if token:
+                typer.echo(f"created the administrator; its API token (shown once): {token}", err=True)
+            yield platform, session, admin
+    finally:
+        platform.close()
+
+
+def client(url: str, token: str) -> Client:
+    if not token:
+        raise CohortbenchError("an API token is needed: pass --token or set COHORTBENCH_TOKEN")
+    return Client(url, token)
+
+
+def env_default(name: str, default: str) -> str:
+    return os.environ.get(name, default)

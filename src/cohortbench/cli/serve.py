@@ -1,0 +1,35 @@
+"""`cohortbench serve` and `cohortbench worker`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from cohortbench.cli.common import DEFAULT_DATA_DIR, DataDir, open_platform
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port")] = 8000,
+    worker: Annotated[bool, typer.Option(help="Run a job worker in this process")] = True,
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+) -> None:
+    """Serve the REST API (/api/v1, OpenAPI at /docs) and the web pages."""
+    import uvicorn
+
+    from cohortbench.api import create_app
+
+    platform = open_platform(data_dir, embedded_worker=worker)
+    uvicorn.run(create_app(platform), host=host, port=port, log_level="info")
+
+
+def worker(
+    max_jobs: Annotated[int, typer.Option(help="Stop after this many jobs (0 = run forever)")] = 0,
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+) -> None:
+    """Run a job worker (run several for more throughput; jobs are leased, so a killed worker loses nothing)."""
+    from cohortbench.service.worker import make_worker
+
+    platform = open_platform(data_dir, embedded_worker=False)
+    make_worker(platform).run(max_jobs=max_jobs or None)

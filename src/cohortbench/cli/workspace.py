@@ -1,0 +1,147 @@
+"""`cohortbench workspace ...` and `cohortbench user ...`: owner commands on a local deployment."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from cohortbench.cli.common import DEFAULT_DATA_DIR, DataDir, as_admin
+from cohortbench.cohorts import load_frame
+from cohortbench.errors import ValidationError
+from cohortbench.service import users, workspaces
+from cohortbench.workspaces import Rules
+
+app = typer.Typer(help="Create and administer workspaces (owners).", no_args_is_help=True)
+user_app = typer.Typer(help="Users and API tokens (administrators).", no_args_is_help=True)
+console = Console()
+
+
+@app.command("create")
+def create(
+    name: Annotated[str, typer.Argument(help="Workspace name (a lowercase slug)")],
+    data: Annotated[Path, typer.Option("--data", help="Cohort table, .csv or .parquet")],
+    label: Annotated[str, typer.Option(help="Label column")],
+    critical: Annotated[str, typer.Option(help="Critical class (e.g. 3, Fast)")],
+    id_column: Annotated[str, typer.Option("--id", help="Id column")] = "patient_id",
+    title: Annotated[str, typer.Option(help="Title shown on the cards")] = "",
+    holdout: Annotated[float, typer.Option(help="Holdout fraction")] = 0.2,
+    seed: Annotated[int, typer.Option(help="Split seed")] = 0,
+    quota: Annotated[int, typer.Option(help="Submissions per contributor")] = 5,
+    budget: Annotated[float, typer.Option(help="Compute budget per contributor, petaFLOP")] = 100.0,
+    end_date: Annotated[str, typer.Option(help="YYYY-MM-DD; submissions refused after it")] = "",
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+) -> None:
+    """Create a workspace from a CSV or Parquet table (the holdout split is seeded and stratified)."""
+    frame = load_frame(data)
+    rules = Rules(quota=quota, budget_pflop=budget, end_date=_date(end_date))
+    with as_admin(data_dir) as (platform, session, admin):
+        workspace = workspaces.create_workspace(
+            platform,
+            session,
+            actor=admin,
+            name=name,
+            title=title or name,
+            frame=frame,
+            label_column=label,
+            id_column=id_column,
+            critical_class=critical,
+            holdout_fraction=holdout,
+            split_seed=seed,
+            rules=rules,
+        )
+        card = workspaces.card(session, workspace, admin, "owner")
+    console.print(f"created workspace {card.name}: {card.n_train} train / {card.n_holdout} holdout records")
+
+
+def _date(text: str) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValidationError(f"end date must be YYYY-MM-DD, got {text!r}") from None
+
+
+@app.command("update")
+def update(
+    name: str,
+    rule: Annotated[list[str], typer.Option("--set", help="rule=value (JSON value), repeatable")],
+    reason: Annotated[str, typer.Option(help="Why (kept in the audit trail)")] = "",
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+) -> None:
+    """Change rules, e.g. `--set quota=3 --set visibility='"live"'`."""
+    changes: dict[str, Any] = {}
+    for item in rule:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ValidationError(f"--set expects rule=value, got {item!r}")
+        try:
+            changes[key] = json.loads(value)
+        except json.JSONDecodeError:
+            changes[key] = value
+    with as_admin(data_dir) as (_platform, session, admin):
+        rules = workspaces.update_rules(
+            session, actor=admin, name=name, changes=changes, reason=reason or None
+        )
+    console.print_json(json.dumps(rules.to_dict()))
+
+
+@app.command("publish")
+def publish(name: str, data_dir: DataDir = DEFAULT_DATA_DIR) -> None:
+    """Release the leaderboard to every member."""
+    with as_admin(data_dir) as (_platform, session, admin):
+        workspaces.publish(session, actor=admin, name=name)
+    console.print(f"leaderboard of {name} published")
+
+
+@app.command("invite")
+def invite(
+    name: str,
+    user: Annotated[str, typer.Argument(help="User name")],
+    role: Annotated[str, typer.Option(help="owner, contributor or viewer")] = "contributor",
+    team: Annotated[str, typer.Option(help="Team sharing one quota and budget")] = "",
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+) -> None:
+    """Invite a user to a workspace (or change their role)."""
+    with as_admin(data_dir) as (_platform, session, admin):
+        workspaces.invite(session, actor=admin, name=name, user_name=user, role=role, team=team or None)
+    console.print(f"{user} is now {role} of {name}")
+
+
+@app.command("list")
+def list_workspaces(data_dir: DataDir = DEFAULT_DATA_DIR) -> None:
+    """The workspaces of this deployment as cards."""
+    with as_admin(data_dir) as (_platform, session, admin):
+        cards = workspaces.list_cards(session, actor=admin)
+    table = Table("name", "records", "train/holdout", "end date", "compute (PF)", "submits", "resources")
+    for c in cards:
+        table.add_row(
+            c.name,
+            f"{c.n_records:,}",
+            f"{c.n_train:,}/{c.n_holdout:,}",
+            c.end_date.isoformat() if c.end_date else "-",
+            f"{c.compute_used_pflop:.2f} / {c.budget_pflop:.2f}",
+            f"{c.submissions_used}/{c.quota}",
+            c.resources,
+        )
+    console.print(table)
+
+
+@user_app.command("create")
+def create_user(
+    name: str,
+    display_name: Annotated[str, typer.Option(help="Name shown on the leaderboard")] = "",
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+) -> None:
+    """Create a user and print its API token (shown once)."""
+    with as_admin(data_dir) as (_platform, session, admin):
+        _user, token = users.create_user(
+            session, name=name, display_name=display_name or None, actor=admin.name
+        )
+    console.print(f"user {name} created; API token (shown once): {token}")

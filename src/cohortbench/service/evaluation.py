@@ -1,0 +1,227 @@
+"""The worker's job: run a submission's baseline and finetune phases in the sandbox and score them.
+
+Idempotent by construction: a phase whose run already succeeded (result stored) is skipped, so a
+job picked up again after a worker died finishes once, with no duplicate result.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from cohortbench.bundles import Plan
+from cohortbench.jobs import JobContext, RetryableError
+from cohortbench.sandbox import RunOutcome, RunRequest, permutation_specs, run_in_sandbox
+from cohortbench.scoring import PermutedPrediction, Result, score
+from cohortbench.service.platform import Platform
+from cohortbench.service.results import headline_of, limits_for
+from cohortbench.service.workspaces import load_cohort, rules_of, usage
+from cohortbench.store import audit
+from cohortbench.store.models import CohortVersion, Run, Submission, User, Workspace
+from cohortbench.store.models import Result as ResultRow
+from cohortbench.workspaces import to_pflop
+
+log = logging.getLogger(__name__)
+
+
+def evaluate_submission(platform: Platform, ctx: JobContext) -> None:
+    """Job handler for `evaluate`: baseline, then finetune, each scored on the holdout."""
+    submission_id = int(ctx.payload["submission_id"])
+    with platform.session() as session:
+        submission = session.get(Submission, submission_id)
+        if submission is None or submission.status in ("cancelled", "succeeded", "failed"):
+            return
+        submission.status = "running"
+        workspace = session.get(Workspace, submission.workspace_id)
+        version = session.get(CohortVersion, submission.cohort_version_id)
+        assert workspace is not None and version is not None
+        train, holdout = load_cohort(platform, version, workspace)
+    with tempfile.TemporaryDirectory(prefix="cohortbench-run-") as tmp:
+        bundle_dir = Path(tmp) / "bundle"
+        try:
+            platform.artifacts.get_dir(submission.bundle_sha256, bundle_dir)
+        except OSError as exc:
+            raise RetryableError(f"artifact store unavailable: {exc}") from exc
+        for phase in ("baseline", "finetune"):
+            if ctx.cancelled():
+                return
+            _run_phase(platform, ctx, submission_id, phase, bundle_dir, train, holdout, Path(tmp) / phase)
+    _finish(platform, submission_id)
+
+
+def _run_phase(
+    platform: Platform,
+    ctx: JobContext,
+    submission_id: int,
+    phase: str,
+    bundle_dir: Path,
+    train: pd.DataFrame,
+    holdout: pd.DataFrame,
+    workdir: Path,
+) -> None:
+    with platform.session() as session:
+        submission = session.get(Submission, submission_id)
+        run = _run_row(session, submission_id, phase)
+        if submission is None or run.status in ("succeeded", "failed", "cancelled"):
+            return
+        workspace = session.get(Workspace, submission.workspace_id)
+        user = session.get(User, submission.user_id)
+        assert workspace is not None and user is not None
+        rules = rules_of(workspace)
+        _, used_pflop = usage(session, workspace, user)
+        remaining_flop = max(rules.budget_pflop - used_pflop, 0.0) * 1e15
+        run.status, run.started_at, run.attempts = "running", datetime.now(UTC), (run.attempts or 0) + 1
+        classes = tuple(workspace.classes)
+        request = _request(workspace, submission, phase, bundle_dir, train, holdout, remaining_flop, platform)
+    workdir.mkdir(parents=True, exist_ok=True)
+    outcome = run_in_sandbox(request, workdir, unsafe_no_sandbox=platform.settings.unsafe_no_sandbox)
+    ctx.heartbeat()
+    y_holdout = _labels(holdout, workspace.label_column, classes)
+    result = (
+        _score(platform, outcome, y_holdout, classes, workspace.critical_class or classes[-1])
+        if outcome.ok
+        else None
+    )
+    _store_outcome(platform, submission_id, phase, outcome, result)
+
+
+def _request(
+    workspace: Workspace,
+    submission: Submission,
+    phase: str,
+    bundle_dir: Path,
+    train: pd.DataFrame,
+    holdout: pd.DataFrame,
+    remaining_flop: float,
+    platform: Platform,
+) -> RunRequest:
+    features = [c for c in holdout.columns if c not in (workspace.id_column, workspace.label_column)]
+    classes = tuple(workspace.classes)
+    rules = rules_of(workspace)
+    return RunRequest(
+        phase="finetune" if phase == "finetune" else "baseline",
+        bundle_dir=bundle_dir,
+        classes=classes,
+        plan=Plan.from_dict(submission.plan),
+        holdout_features=holdout[features],
+        train_features=train[features] if phase == "finetune" else None,
+        train_labels=_labels(train, workspace.label_column, classes) if phase == "finetune" else None,
+        permutations=tuple(
+            permutation_specs(
+                workspace.feature_groups, repeats=platform.settings.importance_repeats, seed=submission.id
+            )
+        ),
+        device="cuda" if rules.resources.gpu else "cpu",
+        budget_flop=remaining_flop,
+        limits=limits_for(rules.resources),
+    )
+
+
+def _labels(frame: pd.DataFrame, label_column: str, classes: tuple[str, ...]) -> np.ndarray:
+    lookup = {c: i for i, c in enumerate(classes)}
+    return np.array([lookup[str(v)] for v in frame[label_column]], dtype=np.int64)
+
+
+def _score(
+    platform: Platform, outcome: RunOutcome, y: np.ndarray, classes: tuple[str, ...], critical: str
+) -> Result:
+    assert outcome.predictions is not None
+    permuted = [PermutedPrediction(s.kind, s.name, s.repeat, p) for s, p in outcome.permuted]
+    return score(
+        y,
+        outcome.predictions,
+        classes=classes,
+        critical_class=critical,
+        n_resamples=platform.settings.bootstrap_resamples,
+        permuted=permuted,
+    )
+
+
+def _run_row(session: Any, submission_id: int, phase: str) -> Run:
+    from sqlalchemy import select
+
+    run = session.scalar(select(Run).where(Run.submission_id == submission_id, Run.phase == phase))
+    assert run is not None
+    return run  # type: ignore[no-any-return]
+
+
+def _store_outcome(
+    platform: Platform, submission_id: int, phase: str, outcome: RunOutcome, result: Result | None
+) -> None:
+    """Write the run's artifacts, status and result in one transaction (the result row is unique per run)."""
+    with platform.session() as session:
+        submission = session.get(Submission, submission_id)
+        run = _run_row(session, submission_id, phase)
+        assert submission is not None
+        if submission.status == "cancelled":
+            run.status = "cancelled"
+            return
+        run.status = "succeeded" if outcome.ok else "failed"
+        run.finished_at = datetime.now(UTC)
+        run.public_error = asdict(outcome.public_error) if outcome.public_error else None
+        run.owner_log_artifact = platform.artifacts.put_bytes(_owner_text(outcome).encode("utf-8", "replace"))
+        run.resources = {**asdict(outcome.resources), "n_parameters": getattr(outcome, "n_parameters", None)}
+        run.losses = {"train": [float(v) for v in outcome.losses]}
+        if outcome.predictions is not None:
+            run.predictions_artifact = platform.artifacts.put_bytes(_npy(outcome.predictions))
+        if outcome.weights_dir is not None and outcome.weights_dir.exists():
+            run.weights_artifact = platform.artifacts.put_dir(outcome.weights_dir)
+        submission.compute_pflop = float(submission.compute_pflop or 0.0) + to_pflop(outcome.resources.flop)
+        if result is not None:
+            session.add(ResultRow(run_id=run.id, result=result.to_dict(), headline=headline_of(result)))
+        audit.append(
+            session,
+            actor="worker",
+            action=f"run.{run.status}",
+            target=f"submission:{submission_id}/run:{phase}",
+            payload={"code": outcome.status, "headline": headline_of(result) if result else None},
+        )
+
+
+def _owner_text(outcome: RunOutcome) -> str:
+    log = outcome.owner_log
+    parts = [
+        ("message", log.message),
+        ("traceback", log.traceback),
+        ("stdout", log.stdout),
+        ("stderr", log.stderr),
+    ]
+    return "\n".join(f"== {name} ==\n{text}" for name, text in parts if text)
+
+
+def _npy(array: np.ndarray) -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=False)
+    return buffer.getvalue()
+
+
+def _finish(platform: Platform, submission_id: int) -> None:
+    with platform.session() as session:
+        submission = session.get(Submission, submission_id)
+        if submission is None or submission.status == "cancelled":
+            return
+        from sqlalchemy import select
+
+        runs = session.scalars(select(Run).where(Run.submission_id == submission_id)).all()
+        baseline_ok = any(r.phase == "baseline" and r.status == "succeeded" for r in runs)
+        submission.status = "succeeded" if baseline_ok else "failed"
+        failed = [r for r in runs if r.status == "failed"]
+        submission.public_error = failed[0].public_error if failed else None
+        submission.finished_at = datetime.now(UTC)
+        audit.append(
+            session,
+            actor="worker",
+            action=f"submission.{submission.status}",
+            target=f"submission:{submission_id}",
+            payload={"runs": {r.phase: r.status for r in runs}, "pflop": round(submission.compute_pflop, 6)},
+        )
+    log.info("submission %s finished", submission_id)

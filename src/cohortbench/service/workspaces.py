@@ -1,0 +1,399 @@
+"""Workspaces: creation from a table, rules, members, cohort versions, cards."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, fields
+from datetime import UTC, date, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from cohortbench.errors import ConflictError, NotFoundError, ValidationError
+from cohortbench.service.access import ROLES, get_workspace, require
+from cohortbench.service.platform import Platform
+from cohortbench.service.users import get_user
+from cohortbench.store import audit
+from cohortbench.store.models import CohortVersion, Membership, Submission, User, Workspace
+from cohortbench.workspaces import Rules, frame_digest, split_holdout, validate_cohort
+from cohortbench.workspaces.cohort import CohortTable
+
+
+@dataclass(frozen=True)
+class WorkspaceCard:
+    """What the workspaces page shows for one workspace, from the viewer's point of view."""
+
+    name: str
+    title: str
+    description: str
+    role: str
+    participants: int
+    end_date: date | None
+    compute_used_pflop: float
+    budget_pflop: float
+    submissions_used: int
+    quota: int
+    resources: str
+    dataset_id: str
+    n_records: int
+    n_train: int
+    n_holdout: int
+    n_features: int
+    classes: tuple[str, ...]
+    critical_class: str
+    primary_metric: str
+    published: bool
+
+
+def rules_of(workspace: Workspace) -> Rules:
+    """The workspace's rules as the core dataclass."""
+    known = {f.name for f in fields(Rules)}
+    data: dict[str, Any] = {k: v for k, v in (workspace.settings or {}).items() if k in known}
+    data.update(
+        quota=workspace.quota,
+        budget_pflop=workspace.budget_pflop,
+        end_date=workspace.end_date,
+        primary_metric=workspace.primary_metric,
+        visibility=workspace.visibility,
+        resources=workspace.resources or {},
+    )
+    return Rules.from_dict(data)
+
+
+def _apply_rules(workspace: Workspace, rules: Rules) -> None:
+    data = rules.to_dict()
+    workspace.quota = rules.quota
+    workspace.budget_pflop = rules.budget_pflop
+    workspace.end_date = rules.end_date
+    workspace.primary_metric = rules.primary_metric
+    workspace.visibility = rules.visibility
+    workspace.resources = data.pop("resources")
+    for key in ("quota", "budget_pflop", "end_date", "primary_metric", "visibility"):
+        data.pop(key)
+    extra = {k: v for k, v in (workspace.settings or {}).items() if k not in data}
+    workspace.settings = {**extra, **data}
+
+
+def create_workspace(
+    platform: Platform,
+    session: Session,
+    *,
+    actor: User,
+    name: str,
+    title: str,
+    frame: pd.DataFrame,
+    label_column: str,
+    id_column: str,
+    critical_class: str,
+    classes: tuple[str, ...] | None = None,
+    holdout_fraction: float = 0.2,
+    split_seed: int = 0,
+    rules: Rules | None = None,
+    feature_groups: dict[str, list[str]] | None = None,
+    description: str = "",
+) -> Workspace:
+    """Create a workspace and its first cohort version from an owner's table."""
+    if not name or not name.replace("-", "").isalnum() or name != name.lower():
+        raise ValidationError(f"workspace name must be a lowercase slug (letters, digits, -), got {name!r}")
+    if session.scalar(select(Workspace).where(Workspace.name == name)) is not None:
+        raise ConflictError(f"workspace {name!r} already exists")
+    table = validate_cohort(
+        frame,
+        id_column=id_column,
+        label_column=label_column,
+        classes=classes,
+        holdout_fraction=holdout_fraction,
+    )
+    if critical_class not in table.classes:
+        raise ValidationError(f"critical class {critical_class!r} is not one of {', '.join(table.classes)}")
+    groups = feature_groups or {"features": list(table.features)}
+    _check_groups(groups, table)
+    rules = rules or Rules()
+    workspace = Workspace(
+        name=name,
+        title=title,
+        description=description,
+        owner_id=actor.id,
+        label_column=label_column,
+        id_column=id_column,
+        classes=list(table.classes),
+        critical_class=critical_class,
+        feature_groups={k: list(v) for k, v in groups.items()},
+        dataset_id="",
+    )
+    _apply_rules(workspace, rules)
+    session.add(workspace)
+    session.flush()
+    session.add(Membership(workspace_id=workspace.id, user_id=actor.id, role="owner"))
+    holdout_ids = split_holdout(table, holdout_fraction=holdout_fraction, seed=split_seed)
+    version = _store_version(
+        platform, session, workspace, table, holdout_ids, 1, split_seed, holdout_fraction
+    )
+    workspace.dataset_id = version.sha256[:8]
+    audit.append(
+        session,
+        actor=actor.name,
+        action="workspace.create",
+        target=f"workspace:{name}",
+        payload={"rules": rules.to_dict(), "cohort_sha256": version.sha256, "n_records": version.n_records},
+    )
+    return workspace
+
+
+def _check_groups(groups: dict[str, list[str]], table: CohortTable) -> None:
+    unknown = sorted({c for cols in groups.values() for c in cols} - set(table.features))
+    if unknown:
+        raise ValidationError(f"feature groups name unknown columns: {', '.join(unknown[:5])}")
+
+
+def _store_version(
+    platform: Platform,
+    session: Session,
+    workspace: Workspace,
+    table: CohortTable,
+    holdout_ids: np.ndarray,
+    number: int,
+    split_seed: int,
+    holdout_fraction: float,
+) -> CohortVersion:
+    sha, data = frame_digest(table.frame)
+    data_sha = platform.artifacts.put_bytes(data)
+    ids_sha = platform.artifacts.put_bytes(json.dumps(sorted(map(str, holdout_ids))).encode())
+    version = CohortVersion(
+        workspace_id=workspace.id,
+        version=number,
+        sha256=sha,
+        data_artifact=data_sha,
+        n_records=len(table.frame),
+        n_train=len(table.frame) - len(holdout_ids),
+        n_holdout=len(holdout_ids),
+        split_seed=split_seed,
+        holdout_fraction=holdout_fraction,
+        holdout_ids_artifact=ids_sha,
+    )
+    session.add(version)
+    session.flush()
+    return version
+
+
+def grow_cohort(
+    platform: Platform,
+    session: Session,
+    *,
+    actor: User,
+    name: str,
+    new_rows: pd.DataFrame,
+    resplit: bool = False,
+) -> CohortVersion:
+    """Add records as a new cohort version; the holdout stays fixed unless the owner re-splits."""
+    workspace, role = get_workspace(session, actor, name)
+    require(role, "owner", action="growing the cohort")
+    current = latest_version(session, workspace)
+    old = pd.read_parquet(platform.artifacts.path(current.data_artifact))
+    frame = pd.concat([old, new_rows[old.columns]], ignore_index=True)
+    table = validate_cohort(
+        frame,
+        id_column=workspace.id_column,
+        label_column=workspace.label_column,
+        classes=tuple(workspace.classes),
+        holdout_fraction=current.holdout_fraction,
+    )
+    if resplit:
+        holdout = split_holdout(table, holdout_fraction=current.holdout_fraction, seed=current.split_seed)
+    else:
+        holdout = np.array(json.loads(platform.artifacts.path(current.holdout_ids_artifact).read_text()))
+    version = _store_version(
+        platform,
+        session,
+        workspace,
+        table,
+        holdout,
+        current.version + 1,
+        current.split_seed,
+        current.holdout_fraction,
+    )
+    audit.append(
+        session,
+        actor=actor.name,
+        action="cohort.grow",
+        target=f"workspace:{name}",
+        payload={"version": version.version, "n_records": version.n_records, "resplit": resplit},
+    )
+    return version
+
+
+def latest_version(session: Session, workspace: Workspace) -> CohortVersion:
+    version = session.scalar(
+        select(CohortVersion)
+        .where(CohortVersion.workspace_id == workspace.id)
+        .order_by(CohortVersion.version.desc())
+        .limit(1)
+    )
+    if version is None:
+        raise NotFoundError(f"workspace {workspace.name!r} has no cohort")
+    return version
+
+
+def load_cohort(
+    platform: Platform, version: CohortVersion, workspace: Workspace
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(train, holdout) frames of a cohort version. Trusted side only: holdout labels are in here."""
+    frame = pd.read_parquet(platform.artifacts.path(version.data_artifact))
+    holdout_ids = set(json.loads(platform.artifacts.path(version.holdout_ids_artifact).read_text()))
+    mask = frame[workspace.id_column].astype(str).isin(holdout_ids)
+    return frame[~mask].reset_index(drop=True), frame[mask].reset_index(drop=True)
+
+
+def update_rules(
+    session: Session, *, actor: User, name: str, changes: dict[str, Any], reason: str | None = None
+) -> Rules:
+    """Change some rules; the audit log records old -> new."""
+    workspace, role = get_workspace(session, actor, name)
+    require(role, "owner", action="changing the rules")
+    old = rules_of(workspace)
+    merged = old.to_dict()
+    if "resources" in changes and isinstance(changes["resources"], dict):
+        changes = {**changes, "resources": {**merged["resources"], **changes["resources"]}}
+    merged.update(changes)
+    new = Rules.from_dict(merged)
+    _apply_rules(workspace, new)
+    diff = {k: {"old": v, "new": new.to_dict()[k]} for k, v in old.to_dict().items() if new.to_dict()[k] != v}
+    audit.append(
+        session,
+        actor=actor.name,
+        action="rules.update",
+        target=f"workspace:{name}",
+        payload=diff,
+        reason=reason,
+    )
+    return new
+
+
+def publish(session: Session, *, actor: User, name: str) -> None:
+    """Release the leaderboard to every member."""
+    workspace, role = get_workspace(session, actor, name)
+    require(role, "owner", action="publishing the leaderboard")
+    workspace.published_at = datetime.now(UTC)
+    audit.append(
+        session, actor=actor.name, action="leaderboard.publish", target=f"workspace:{name}", payload={}
+    )
+
+
+def invite(
+    session: Session,
+    *,
+    actor: User,
+    name: str,
+    user_name: str,
+    role: str = "contributor",
+    team: str | None = None,
+) -> Membership:
+    """Add a member (or change their role / team)."""
+    workspace, actor_role = get_workspace(session, actor, name)
+    require(actor_role, "owner", action="inviting members")
+    if role not in ROLES:
+        raise ValidationError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
+    user = get_user(session, user_name)
+    membership = session.scalar(
+        select(Membership).where(Membership.workspace_id == workspace.id, Membership.user_id == user.id)
+    )
+    old = membership.role if membership else None
+    if membership is None:
+        membership = Membership(workspace_id=workspace.id, user_id=user.id, role=role, team=team)
+        session.add(membership)
+    else:
+        membership.role, membership.team = role, team
+    audit.append(
+        session,
+        actor=actor.name,
+        action="member.role",
+        target=f"workspace:{name}/user:{user_name}",
+        payload={"old": old, "new": role, "team": team},
+    )
+    return membership
+
+
+def members(session: Session, *, actor: User, name: str) -> list[tuple[str, str, str | None]]:
+    """(user, role, team) of every member; owners only."""
+    workspace, role = get_workspace(session, actor, name)
+    require(role, "owner", action="listing members")
+    rows = session.execute(
+        select(User.name, Membership.role, Membership.team)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.workspace_id == workspace.id)
+        .order_by(User.name)
+    )
+    return [(r[0], r[1], r[2]) for r in rows]
+
+
+def team_of(session: Session, workspace: Workspace, user: User) -> str | None:
+    return session.scalar(
+        select(Membership.team).where(Membership.workspace_id == workspace.id, Membership.user_id == user.id)
+    )
+
+
+def usage(session: Session, workspace: Workspace, user: User) -> tuple[int, float]:
+    """(submissions used, PF used) counted for the user's team if they have one, else for the user."""
+    team = team_of(session, workspace, user)
+    query = select(func.count(Submission.id), func.coalesce(func.sum(Submission.compute_pflop), 0.0)).where(
+        Submission.workspace_id == workspace.id
+    )
+    query = query.where(Submission.team == team) if team else query.where(Submission.user_id == user.id)
+    count, pflop = session.execute(query).one()
+    return int(count), float(pflop)
+
+
+def card(session: Session, workspace: Workspace, user: User, role: str) -> WorkspaceCard:
+    version = latest_version(session, workspace)
+    rules = rules_of(workspace)
+    participants = session.scalar(
+        select(func.count(Membership.id)).where(
+            Membership.workspace_id == workspace.id, Membership.role == "contributor"
+        )
+    )
+    if role == "owner":
+        used, pflop = session.execute(
+            select(func.count(Submission.id), func.coalesce(func.sum(Submission.compute_pflop), 0.0)).where(
+                Submission.workspace_id == workspace.id
+            )
+        ).one()
+    else:
+        used, pflop = usage(session, workspace, user)
+    n_features = sum(len(v) for v in (workspace.feature_groups or {}).values())
+    return WorkspaceCard(
+        name=workspace.name,
+        title=workspace.title,
+        description=workspace.description,
+        role=role,
+        participants=int(participants or 0),
+        end_date=workspace.end_date,
+        compute_used_pflop=float(pflop),
+        budget_pflop=rules.budget_pflop,
+        submissions_used=int(used),
+        quota=rules.quota,
+        resources=rules.resources.describe(),
+        dataset_id=workspace.dataset_id,
+        n_records=version.n_records,
+        n_train=version.n_train,
+        n_holdout=version.n_holdout,
+        n_features=n_features,
+        classes=tuple(workspace.classes),
+        critical_class=workspace.critical_class or "",
+        primary_metric=workspace.primary_metric,
+        published=workspace.published_at is not None,
+    )
+
+
+def list_cards(session: Session, *, actor: User) -> list[WorkspaceCard]:
+    """Cards of the workspaces the actor belongs to (admins: all)."""
+    from cohortbench.service.access import role_in
+
+    cards = []
+    for workspace in session.scalars(select(Workspace).order_by(Workspace.created_at)):
+        role = role_in(session, actor, workspace)
+        if role is not None:
+            cards.append(card(session, workspace, actor, role))
+    return cards

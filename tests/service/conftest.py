@@ -1,0 +1,97 @@
+"""A small real deployment: SQLite (or PostgreSQL), a tiny cohort, users of each role, tiny bundles."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import skops.io
+from fastapi.testclient import TestClient
+from sklearn.linear_model import LogisticRegression
+
+from cohortbench.api import create_app
+from cohortbench.client import Client
+from cohortbench.service import Platform, Settings, users, workspaces
+from cohortbench.workspaces import Rules
+
+CLASSES = ("low", "mid", "high")
+
+
+def tiny_cohort(seed: int = 0, n_per_class: int = 80) -> pd.DataFrame:
+    """3 classes, 6 informative features with long decimals (so a leaked value is recognisable)."""
+    rng = np.random.default_rng(seed)
+    labels = np.repeat(np.arange(3), n_per_class)
+    x = rng.normal(size=(labels.size, 6)) + labels[:, None] * np.array([1.0, 0.8, 0.5, 0.0, 0.0, 0.3])
+    frame = pd.DataFrame(x, columns=[f"f{i}" for i in range(6)])
+    frame.insert(0, "label", [CLASSES[i] for i in labels])
+    frame.insert(0, "pid", [f"X{i:04d}" for i in range(labels.size)])
+    return frame.sample(frac=1.0, random_state=seed).reset_index(drop=True)
+
+
+def make_bundle(folder: Path, *, seed: int = 1, name: str = "tiny-lr", claimed: float = 0.9) -> Path:
+    """A zero-code sklearn bundle pretrained on a shifted copy of the tiny cohort."""
+    frame = tiny_cohort(seed)
+    x = frame[[f"f{i}" for i in range(6)]].to_numpy() + 0.3
+    y = np.array([CLASSES.index(v) for v in frame["label"]])
+    (folder / "weights").mkdir(parents=True)
+    skops.io.dump(LogisticRegression(max_iter=300).fit(x, y), folder / "weights" / "model.skops")
+    (folder / "cohortbench.toml").write_text(
+        f'name = "{name}"\nframework = "sklearn"\nclaimed = {{ macro_f1 = {claimed} }}\n[plan]\nepochs = 1\nseed = 0\n'
+    )
+    return folder
+
+
+@dataclass
+class Deployment:
+    platform: Platform
+    http: TestClient
+    tokens: dict[str, str]
+    cohort: pd.DataFrame
+
+    def client(self, who: str) -> Client:
+        return Client("http://testserver", self.tokens[who], http=self.http)
+
+    def run_jobs(self) -> None:
+        from cohortbench.service.worker import make_worker
+
+        worker = make_worker(self.platform, worker_id="test-worker")
+        while worker.run_once():
+            pass
+
+
+@pytest.fixture
+def deployment(tmp_path: Path) -> Iterator[Deployment]:
+    settings = Settings(
+        data_dir=tmp_path / "data", bootstrap_resamples=200, importance_repeats=1, embedded_worker=False
+    )
+    platform = Platform.open(settings)
+    cohort = tiny_cohort()
+    tokens: dict[str, str] = {}
+    with platform.session() as session:
+        owner, tokens["owner"] = users.create_user(session, name="owner", is_admin=True)
+        for name in ("alice", "bob", "victor"):
+            _user, tokens[name] = users.create_user(session, name=name)
+        workspaces.create_workspace(
+            platform,
+            session,
+            actor=owner,
+            name="tiny",
+            title="Tiny cohort",
+            frame=cohort,
+            label_column="label",
+            id_column="pid",
+            critical_class="high",
+            classes=CLASSES,
+            holdout_fraction=0.25,
+            rules=Rules(quota=3, visibility="published"),
+        )
+        workspaces.invite(session, actor=owner, name="tiny", user_name="alice")
+        workspaces.invite(session, actor=owner, name="tiny", user_name="bob")
+        workspaces.invite(session, actor=owner, name="tiny", user_name="victor", role="viewer")
+    with TestClient(create_app(platform)) as http:
+        yield Deployment(platform, http, tokens, cohort)
+    platform.close()
