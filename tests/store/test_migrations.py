@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 
-from cohortbench.store.db import make_engine, migrate
+from cohortbench.store.db import default_url, make_engine, migrate
 from cohortbench.store.models import Base
 
 
@@ -31,3 +33,33 @@ def test_migrate_twice_is_a_no_op(empty_db_url: str) -> None:
             assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0001"
     finally:
         engine.dispose()
+
+
+def test_sqlite_connections_get_wal_foreign_keys_and_a_busy_timeout(sqlite_db_url: str) -> None:
+    engine = make_engine(sqlite_db_url)
+    try:
+        with engine.connect() as connection:
+            pragma = {
+                name: connection.exec_driver_sql(f"PRAGMA {name}").scalar()
+                for name in ("journal_mode", "foreign_keys", "busy_timeout")
+            }
+    finally:
+        engine.dispose()
+    assert pragma == {"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 30_000}
+
+
+def test_default_url_is_a_file_in_the_data_directory(tmp_path: Path) -> None:
+    url = default_url(tmp_path / "data")
+    assert url == f"sqlite:///{tmp_path / 'data' / 'cohortbench.db'}"
+    engine = make_engine(url)
+    try:
+        migrate(engine)
+    finally:
+        engine.dispose()
+    assert (tmp_path / "data" / "cohortbench.db").is_file()
+
+
+def test_plain_postgresql_urls_use_psycopg_3() -> None:
+    engine = make_engine("postgresql://u@127.0.0.1:1/db")
+    assert engine.dialect.driver == "psycopg"
+    engine.dispose()

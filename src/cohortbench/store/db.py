@@ -25,19 +25,21 @@ def default_url(data_dir: Path) -> str:
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for `url`; SQLite gets WAL, foreign keys and a busy timeout on every connection.
+    """An engine for `url` (`postgresql://` means psycopg 3); SQLite gets WAL, foreign keys and a busy timeout on every connection.
 
     SQLite keeps the driver's default transaction handling on purpose: reads before the first
     write run outside a transaction, so a writer never holds a stale snapshot and waits on the
     busy timeout instead of failing (the queue and the audit chain rely on this).
     """
     parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):  # psycopg 3 is the driver cohortbench ships
+        parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, **kwargs)
+        return create_engine(parsed, pool_pre_ping=True, **kwargs)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     connect_args = {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
-    engine = create_engine(url, connect_args=connect_args, **kwargs)
+    engine = create_engine(parsed, connect_args=connect_args, **kwargs)
     event.listen(engine, "connect", _sqlite_pragmas)
     return engine
 
