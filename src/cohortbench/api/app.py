@@ -41,9 +41,8 @@ def create_app(platform: Platform | None = None, *, settings: Settings | None = 
     for module in (workspaces, submissions, admin):
         app.include_router(module.router)
     try:
-        from cohortbench.web.pages import router as pages_router
-    except ImportError:
-        pages_router = None
-    if pages_router is not None:
-        app.include_router(pages_router)
+        from cohortbench.web import pages
+    except ImportError:  # the web pages are optional for an API-only deployment
+        return app
+    app.include_router(pages.router)
     return app
