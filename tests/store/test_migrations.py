@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 
-from cohortbench.store.db import default_url, make_engine, migrate
+from cohortbench.store.db import alembic_config, default_url, make_engine, migrate
 from cohortbench.store.models import Base
 
 
@@ -63,3 +64,19 @@ def test_plain_postgresql_urls_use_psycopg_3() -> None:
     engine = make_engine("postgresql://u@127.0.0.1:1/db")
     assert engine.dialect.driver == "psycopg"
     engine.dispose()
+
+
+def test_downgrade_removes_everything_and_upgrade_restores_it(empty_db_url: str) -> None:
+    engine = make_engine(empty_db_url)
+    try:
+        migrate(engine)
+        with engine.begin() as connection:
+            config = alembic_config()
+            config.attributes["connection"] = connection
+            command.downgrade(config, "base")
+            assert set(inspect(connection).get_table_names()) <= {"alembic_version"}
+        migrate(engine)
+        with engine.connect() as connection:
+            assert set(inspect(connection).get_table_names()) >= set(Base.metadata.tables)
+    finally:
+        engine.dispose()

@@ -11,7 +11,7 @@ from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
-__all__ = ["MIGRATIONS_DIR", "default_url", "make_engine", "migrate", "session_factory"]
+__all__ = ["MIGRATIONS_DIR", "alembic_config", "default_url", "make_engine", "migrate", "session_factory"]
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 SQLITE_BUSY_TIMEOUT_MS = 30_000
