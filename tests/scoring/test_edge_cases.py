@@ -1,0 +1,91 @@
+"""Edge cases a safety reviewer will ask about: absent classes, never-predicted classes, degenerate models."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn import metrics as skm
+
+from cohortbench.scoring import score
+from scoring.holdouts import CLASSES_2, CLASSES_4
+
+
+def _onehot(pred: np.ndarray, k: int) -> np.ndarray:
+    return np.eye(k)[pred]
+
+
+def test_class_absent_from_holdout_has_undefined_recall_not_zero() -> None:
+    y = np.array([0, 0, 1, 1, 3, 3, 0, 1])
+    proba = _onehot(np.array([0, 2, 1, 1, 3, 0, 0, 1]), 4)
+    r = score(y, proba, classes=CLASSES_4, critical_class="moderate", n_resamples=50)
+    moderate = r.per_class[2]
+    assert moderate.support == 0 and moderate.recall.value is None and moderate.recall.method == "none"
+    assert moderate.roc_auc is None and moderate.pr_auc is None
+    assert r.headline.critical_recall.value is None and r.headline.critical_recall.low is None
+    assert moderate.f1.value == 0.0  # predicted once, never right: F1 is defined and 0
+    assert r.headline.balanced_accuracy.value == pytest.approx(
+        skm.balanced_accuracy_score(y, proba.argmax(1))
+    )
+
+
+def test_class_never_predicted_has_undefined_precision_and_zero_recall() -> None:
+    y = np.array([0, 0, 1, 1, 2, 2, 3, 3])
+    proba = _onehot(np.array([0, 0, 1, 1, 2, 2, 0, 0]), 4) * 0.7 + 0.075
+    r = score(y, proba, classes=CLASSES_4, critical_class="severe", n_resamples=50)
+    severe = r.per_class[3]
+    assert severe.predicted == 0 and severe.precision.value is None
+    assert severe.recall.value == 0.0 and r.headline.critical_recall.value == 0.0
+    assert r.headline.macro_f1.value == pytest.approx(skm.f1_score(y, proba.argmax(1), average="macro"))
+
+
+def test_perfect_predictor_gives_degenerate_intervals_without_inventing_bca() -> None:
+    y = np.array([0, 1, 2, 3] * 10)
+    r = score(y, _onehot(y, 4), classes=CLASSES_4, critical_class="severe", n_resamples=100)
+    for est in (r.headline.macro_f1, r.headline.accuracy, r.headline.critical_recall):
+        assert (est.value, est.low, est.high, est.method, est.bca) == (1.0, 1.0, 1.0, "percentile", None)
+    assert r.headline.critical_roc_auc.value == 1.0
+    assert r.operating_points[0].sensitivity == 1.0 and r.operating_points[0].specificity == 1.0
+    assert r.headline.log_loss.value == pytest.approx(skm.log_loss(y, _onehot(y, 4)), abs=1e-12)
+    assert r.calibration.ece_equal_width == 0.0
+
+
+def test_constant_predictor() -> None:
+    y = np.array([0] * 30 + [1] * 10)
+    proba = np.tile([0.75, 0.25], (40, 1))
+    r = score(y, proba, classes=CLASSES_2, critical_class="severe", n_resamples=100)
+    assert r.headline.accuracy.value == 0.75 and r.headline.critical_recall.value == 0.0
+    assert r.headline.critical_roc_auc.value == 0.5  # every pair tied
+    assert r.per_class[1].precision.value is None
+    assert r.operating_points[0].sensitivity == 0.0
+    assert r.headline.ece.value == pytest.approx(0.0, abs=1e-12)
+
+
+def test_ties_in_probabilities_resolve_to_the_lower_class_index() -> None:
+    y = np.array([0, 1, 1, 0])
+    proba = np.full((4, 2), 0.5)
+    r = score(y, proba, classes=CLASSES_2, critical_class="severe", n_resamples=20)
+    assert r.confusion == ((2, 0), (2, 0))
+
+
+def test_labels_as_class_names_equal_labels_as_indices() -> None:
+    y = np.array([0, 1, 3, 2, 3, 0])
+    proba = np.full((6, 4), 0.25)
+    proba[:, 0] += 0.1
+    proba[:, 3] -= 0.1
+    by_index = score(y, proba, classes=CLASSES_4, critical_class="severe", n_resamples=30)
+    by_name = score(
+        [CLASSES_4[i] for i in y], proba, classes=CLASSES_4, critical_class="severe", n_resamples=30
+    )
+    assert by_index == by_name
+
+
+def test_same_seed_same_result_other_seed_other_interval() -> None:
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 80)
+    proba = np.clip(0.5 + 0.3 * (2 * y - 1) + rng.normal(0, 0.3, 80), 0.01, 0.99)
+    proba = np.column_stack([1 - proba, proba])
+    a, b, c = (
+        score(y, proba, classes=CLASSES_2, critical_class="severe", n_resamples=200, seed=s)
+        for s in (1, 1, 2)
+    )
+    assert a == b and a.headline.macro_f1.percentile != c.headline.macro_f1.percentile
