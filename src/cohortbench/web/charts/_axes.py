@@ -66,7 +66,7 @@ def y_axis(
         )
         fig.add(label(plot.left - 8, y, name, text_anchor="end", dy="0.35em", class_="tick-label"))
     widest = max((text_width(n, TICK_SIZE) for n in names), default=0.0)
-    x = plot.left - 16 - widest
+    x = plot.left - 22 - widest
     fig.add(
         label(
             x,

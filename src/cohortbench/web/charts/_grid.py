@@ -110,7 +110,7 @@ def draw_row_labels(fig: Figure, plot: Plot, names: Sequence[str], cell: float, 
             )
         )
     if title:
-        x = plot.left - 20 - row_label_width(names)
+        x = plot.left - 26 - row_label_width(names)
         y = plot.top + plot.height / 2
         fig.add(
             label(

@@ -66,6 +66,8 @@ def fmt_value(value: float) -> str:
     """A data value with three significant digits (what a person compares at a glance)."""
     if value == 0:
         return "0"
+    if not math.isfinite(value):
+        return "n/a" if math.isnan(value) else (MINUS if value < 0 else "") + "∞"
     magnitude = math.floor(math.log10(abs(value)))
     digits = max(0, 2 - magnitude)
     text = f"{abs(value):,.{digits}f}"

@@ -11,6 +11,7 @@ from cohortbench.web.charts._axes import (
     category_depth,
     category_labels,
     no_data,
+    slanted,
     x_title,
     y_axis,
 )
@@ -72,7 +73,11 @@ def bar_chart(
     keys = _extra_keys(keys, values, spans, interval_label)
     top = legend(fig, keys) if len(keys) > 1 else 52.0
     widest = max(text_width(fmt_tick(m, step), TICK_SIZE) for m in marks)
-    plot = Plot(44 + widest, top + 8, fig.width - 64 - widest, 270.0)
+    left = 50 + widest
+    band = (fig.width - 20 - left) / len(cats)
+    if slanted(cats, band):  # the first slanted name must not run off the left edge
+        left = max(left, 0.82 * min(130.0, text_width(cats[0], TICK_SIZE)) - band / 2 + 12)
+    plot = Plot(left, top + 8, fig.width - 20 - left, 270.0)
     band = plot.width / len(cats)
     scale = Linear(lo, hi, plot.bottom, plot.top)
     y_axis(fig, plot, scale, marks, [fmt_tick(m, step) for m in marks], y_label)
@@ -173,15 +178,13 @@ def _na_mark(fig: Figure, x: float, width: float, base: float, tip: str) -> str:
             "stroke_dasharray": "3 2",
         },
     )
-    note = label(
-        x + width / 2,
-        base - NA_HEIGHT - 6,
-        "n/a",
-        size=12.0,
-        text_anchor="middle",
-        fill=MUTED,
-        class_="na-label",
-    )
+    cx, y = x + width / 2, base - NA_HEIGHT - 6
+    # Too narrow for the word: write it upwards so that it does not run into the neighbours.
+    if width >= 22:
+        note = label(cx, y, "n/a", size=12.0, fill=MUTED, class_="na-label", text_anchor="middle")
+    else:
+        turn = f"rotate(-90 {num(cx)} {num(y)})"
+        note = label(cx, y, "n/a", size=12.0, fill=MUTED, class_="na-label", transform=turn, dy="0.35em")
     return el("g", {"class": "na"}, tooltip(tip), box, note)
 
 

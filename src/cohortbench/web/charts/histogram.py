@@ -65,7 +65,7 @@ def histogram_chart(
         else 52.0
     )
     widest = max(text_width(fmt_tick(m, step), TICK_SIZE) for m in marks)
-    plot = Plot(44 + widest, top + 8, fig.width - 70 - widest, 260.0)
+    plot = Plot(50 + widest, top + 8, fig.width - 76 - widest, 260.0)
     y = Linear(lo, hi, plot.bottom, plot.top)
     x = Linear(shown[0], shown[-1], plot.left, plot.right)
     y_axis(fig, plot, y, marks, [fmt_tick(m, step) for m in marks], y_label)
@@ -183,6 +183,8 @@ def _edge_text(edge: float) -> str:
 
 
 def _range_text(a: float, b: float) -> str:
+    if math.isinf(a) and math.isinf(b):
+        return "all values"
     if math.isinf(a):
         return f"below {fmt_value(b)}"
     if math.isinf(b):

@@ -72,13 +72,14 @@ def line_chart(
     keys = [Key(k, OKABE_ITO[i % 8], "line", SHAPES[i % 4]) for i, k in enumerate(data)]
     top = legend(fig, keys) if len(keys) > 1 else 52.0
     y, marks, names = _y_scale(values, log_y)
-    plot = Plot(44 + max(text_width(n, TICK_SIZE) for n in names), top + 10, 0.0, 280.0)
+    plot = Plot(50 + max(text_width(n, TICK_SIZE) for n in names), top + 10, 0.0, 280.0)
     plot = Plot(plot.left, plot.top, fig.width - plot.left - 24, plot.height)
     scale_y = (Log if log_y else Linear)(y[0], y[1], plot.bottom, plot.top)
     x_hi = x_start + max(longest - 1, 1)
-    scale_x = Linear(float(x_start), float(x_hi), plot.left, plot.right)
+    x_lo = float(x_start) if longest > 1 else x_start - 1.0  # a lone point sits mid-plot
+    scale_x = Linear(x_lo, float(x_hi), plot.left, plot.right)
     y_axis(fig, plot, scale_y, marks, names, y_label)
-    x_marks = _integer_ticks(x_start, x_hi)
+    x_marks = _integer_ticks(x_start, x_hi) if longest > 1 else [float(x_start)]
     x_axis(fig, plot, scale_x, x_marks, [f"{int(m):,}" for m in x_marks], x_label, grid=False)
     for i, (name, vals) in enumerate(data.items()):
         points: list[Point] = [(float(x_start + j), v) for j, v in enumerate(vals)]

@@ -62,7 +62,7 @@ def confusion_matrix_chart(
     )
     fig = Figure("confusion", title, text, 0.0, 0.0, digest("confusion", title, names, counts, normalize))
     cell = max(40.0, min(88.0, 400.0 / len(names)))
-    left = 52 + row_label_width(names)
+    left = 60 + row_label_width(names)
     plot = Plot(left, 70.0, cell * len(names), cell * len(names))
     fig.add(
         label(
