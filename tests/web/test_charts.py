@@ -15,6 +15,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cohortbench.errors import ValidationError
 from cohortbench.web.charts import (
@@ -377,3 +379,46 @@ def test_gallery_renders_in_headless_chromium() -> None:
            f"--screenshot={png}", "--window-size=1400,2600", page.as_uri()]  # fmt: skip
     subprocess.run(cmd, check=True, capture_output=True, timeout=90)
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 50_000
+
+
+def test_jinja2_inserts_charts_as_markup_and_escapes_plain_strings() -> None:
+    jinja2 = pytest.importorskip("jinja2")
+    template = jinja2.Environment(autoescape=True).from_string("<div>{{ chart }}</div>{{ text }}")
+    svg = forest()
+    html = template.render(chart=svg, text=str(svg)[:20])
+    assert html.startswith("<div><svg ") and str(svg) in html and "&lt;svg" in html
+
+
+def test_lone_point_and_constant_series_stay_inside_the_plot() -> None:
+    root = parse(line_chart({"loss": [0.5]}, title="t"))
+    (point,) = by_class(root, "point")
+    grid = [float(g.get("y1", "0")) for g in by_class(root, "grid")]
+    assert min(grid) < float(point.get("cy", "0")) < max(grid)
+    assert texts(root, "tick-label")[-1] == "1"  # the only epoch
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.text(max_size=12), st.one_of(st.none(), st.floats(-1e6, 1e6), st.just(math.nan))),
+        min_size=1,
+        max_size=9,
+    )
+)
+def test_any_values_give_well_formed_charts_with_one_mark_per_value(
+    rows: list[tuple[str, float | None]],
+) -> None:
+    names, values = [n for n, _ in rows], [v for _, v in rows]
+    present = sum(v is not None and not math.isnan(v) for v in values)
+    bars = parse(bar_chart(names, {"s": values}, x_label="x", y_label="y", y_range=None, title="t"))
+    assert len(by_class(bars, "bar")) == present and len(by_class(bars, "na")) == len(values) - present
+    hbars = parse(horizontal_bar_chart(names, values, x_label="x", title="t"))
+    assert len(by_class(hbars, "bar")) == present
+    edges = list(range(len(values) + 1))
+    counts = [None if v is None or math.isnan(v) else abs(round(v)) for v in values]
+    hist = parse(histogram_chart(edges, counts, x_label="x", title="t"))
+    assert (
+        len(by_class(hist, "bar")) == present and len(by_class(hist, "suppressed")) == len(values) - present
+    )
+    parse(line_chart({"a": values, "b": values[::-1]}, title="t"))
+    parse(interval_plot([(n, v, v, v) for n, v in rows], x_label="x", title="t"))
