@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from cohortbench.cli import audit, cohort, contribute, serve, workspace
+from cohortbench.cli import audit, cohort, contribute, demo, report, serve, workspace
 from cohortbench.errors import CohortbenchError
 
 app = typer.Typer(
@@ -25,6 +25,8 @@ app.command("results")(contribute.results)
 app.command("leaderboard")(contribute.leaderboard)
 app.command("serve")(serve.serve)
 app.command("worker")(serve.worker)
+app.command("report")(report.report)
+app.command("demo")(demo.demo)
 
 
 def main() -> None:

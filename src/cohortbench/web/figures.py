@@ -77,7 +77,8 @@ def feature_by_class(feature: str, summary: Mapping[str, Any], labels: Mapping[s
 
 def correlation(eda: Mapping[str, Any]) -> Svg:
     heat = eda["heatmap"]
-    names = [str(n).replace("group:", "◆ ") for n in heat["labels"]] if heat["matrix"] else []
+    names = [f"{str(n)[6:]} (group)" if str(n).startswith("group:") else str(n) for n in heat["labels"]]
+    names = names if heat["matrix"] else []
     return heatmap(heat["matrix"], names, names, title="Correlation of group scores and top features")
 
 
@@ -144,5 +145,5 @@ def leaderboard_forest(rows: Sequence[Any], metric_label: str) -> Svg:
     for row in rows:
         best = row.finetuned or row.baseline
         if best is not None:
-            points.append((f"{row.rank}. {row.contributor} · {row.model}", best.value, best.low, best.high))
+            points.append((f"{row.rank}. {row.model}", best.value, best.low, best.high))
     return interval_plot(points, x_label=metric_label, title=f"{metric_label} with 95% intervals")

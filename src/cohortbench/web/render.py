@@ -46,14 +46,15 @@ def interval(item: Any, digits: int = 2) -> Markup:
 
 
 def released(item: Any, digits: int = 2) -> Markup:
-    """A released number (see privacy.Released): the value, or why it is not shown."""
+    """A released number (see privacy.Released): exact ones formatted, rounded ones as released, else why not."""
     if not item:
         return Markup('<span class="na">%s</span>') % MISSING
     value, protection = item.get("value"), item.get("protection", "")
     if value is None:
         return Markup('<span class="na" title="%s">not released</span>') % protection
-    text = fmt(int(value) if float(value).is_integer() and protection == "exact" else value, digits)
-    return Markup("%s") % text if protection == "exact" else Markup('<span title="%s">%s</span>') % (protection, text)
+    if protection == "exact":
+        return Markup("%s") % fmt(int(value) if float(value).is_integer() else value, digits)
+    return Markup('<span title="%s">%s</span>') % (protection, f"{float(value):,.6g}")
 
 
 def pct(value: Any) -> str:

@@ -17,7 +17,8 @@ from cohortbench.store.models import User, Workspace
 from cohortbench.web import figures
 from cohortbench.web.sorting import sort_rows
 
-TOP_FEATURES_SHOWN = 2
+CHARTED_FEATURES = 1  # per group, with a by-class plot and a histogram
+TABLED_FEATURES = 2  # per group, in the summary table
 
 
 def class_labels(workspace: Workspace) -> dict[str, str]:
@@ -82,16 +83,16 @@ def eda_page(platform: Platform, session: Session, user: User, name: str) -> dic
     _workspace, ctx = _workspace_base(session, user, name)
     release = eda.workspace_eda(platform, session, actor=user, name=name)
     labels = ctx["labels"]
-    features = []
-    for group, entry in (release.get("group_overview") or {}).items():
-        for feature in entry["top_features"][:TOP_FEATURES_SHOWN]:
-            features.append(_feature(release, group, feature, labels))
+    overview = release.get("group_overview") or {}
+    features = [_feature(release, g, f, labels) for g, e in overview.items() for f in e["top_features"][:CHARTED_FEATURES]]
+    tabled = [(g, f, release["summaries"].get(f, {})) for g, e in overview.items() for f in e["top_features"][:TABLED_FEATURES]]
     ctx.update(
         eda=release,
         class_chart=figures.class_distribution(release, labels),
         group_chart=figures.group_profiles(release, labels),
         heatmap=figures.correlation(release),
         features=features,
+        tabled=tabled,
     )
     return ctx
 
