@@ -23,6 +23,19 @@ BUILTIN_EXCEPTIONS = frozenset(
     if isinstance(value, type) and issubclass(value, BaseException)
 )
 
+#: cohortbench's own exceptions, raised by trusted code around the contributor's (fixed names)
+TRUSTED_EXCEPTIONS = frozenset(
+    {
+        "BadPredictionsError",
+        "BudgetExceededError",
+        "BundleError",
+        "CohortbenchError",
+        "FineTuneUnsupportedError",
+        "OutputTooLargeError",
+        "ValidationError",
+    }
+)
+
 
 def _static_name(name: Any, bundle_dir: Path, keyword: str, files: list[Path]) -> bool:
     if not isinstance(name, str) or not IDENTIFIER.fullmatch(name):
