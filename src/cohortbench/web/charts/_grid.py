@@ -43,56 +43,32 @@ def column_depth(names: Sequence[str], cell: float) -> float:
 
 
 def cells(fig: Figure, plot: Plot, grid: Sequence[Sequence[Cell]], cell: float) -> None:
-    """Draw every cell with its text in black or white, whichever reads on its colour."""
+    """Draw every cell of the grid, row by row."""
     size = max(11.0, min(15.0, cell * 0.3))
     for r, row in enumerate(grid):
         for c, item in enumerate(row):
-            x, y = plot.left + c * cell, plot.top + r * cell
-            fill = item.colour or fig.hatch()
-            box = el(
-                "rect",
-                {
-                    "class": "cell",
-                    "x": x,
-                    "y": y,
-                    "width": cell,
-                    "height": cell,
-                    "fill": fill,
-                    "stroke": "#ffffff" if item.colour else NA_STROKE,
-                    "stroke_width": 1.0,
-                },
-            )
-            parts = [tooltip(item.tip), box]
-            ink = ink_on(item.colour) if item.colour else "#111111"
-            centre = y + cell / 2 - (size * 0.45 if item.note else 0)
-            if item.text:
-                parts.append(
-                    label(
-                        x + cell / 2,
-                        centre,
-                        item.text,
-                        size=size,
-                        text_anchor="middle",
-                        dy="0.35em",
-                        fill=ink,
-                        class_="cell-value",
-                        font_weight=600,
-                    )
-                )
-            if item.note:
-                parts.append(
-                    label(
-                        x + cell / 2,
-                        centre + size * 1.1,
-                        item.note,
-                        size=size - 2,
-                        text_anchor="middle",
-                        dy="0.35em",
-                        fill=ink,
-                        class_="cell-note",
-                    )
-                )
-            fig.add(el("g", {"class": "cell-group"}, *parts))
+            fig.add(_cell(fig, item, plot.left + c * cell, plot.top + r * cell, cell, size))
+
+
+def _cell(fig: Figure, item: Cell, x: float, y: float, cell: float, size: float) -> str:
+    """One cell: its colour (or hatching) and its text in black or white, whichever reads on it."""
+    box = {"class": "cell", "x": x, "y": y, "width": cell, "height": cell}
+    box |= {"fill": item.colour or fig.hatch(), "stroke": "#ffffff" if item.colour else NA_STROKE}
+    parts = [tooltip(item.tip), el("rect", box)]
+    ink = ink_on(item.colour) if item.colour else "#111111"
+    centre, mid = y + cell / 2 - (size * 0.45 if item.note else 0), x + cell / 2
+    if item.text:
+        parts.append(_centred(mid, centre, item.text, size, ink, "cell-value"))
+    if item.note:
+        parts.append(_centred(mid, centre + size * 1.1, item.note, size - 2, ink, "cell-note"))
+    return el("g", {"class": "cell-group"}, *parts)
+
+
+def _centred(x: float, y: float, text: str, size: float, ink: str, cls: str) -> str:
+    weight = 600 if cls == "cell-value" else None
+    return label(
+        x, y, text, size=size, text_anchor="middle", dy="0.35em", fill=ink, class_=cls, font_weight=weight
+    )
 
 
 def draw_row_labels(fig: Figure, plot: Plot, names: Sequence[str], cell: float, title: str) -> None:
