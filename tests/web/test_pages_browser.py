@@ -18,8 +18,14 @@ from .conftest import WebDeployment
 pytestmark = pytest.mark.browser
 
 CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 
 
@@ -33,7 +39,9 @@ def _free_port() -> int:
 def base_url(app: Any) -> Iterator[str]:
     """The app served by uvicorn on a free loopback port, in a thread."""
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 15
@@ -75,7 +83,10 @@ def shot(page: Any, name: str) -> None:
 
 
 def leaderboard_ids(page: Any) -> set[int]:
-    return {int(v) for v in page.eval_on_selector_all("tr[data-submission]", "rs => rs.map(r => r.dataset.submission)")}
+    return {
+        int(v)
+        for v in page.eval_on_selector_all("tr[data-submission]", "rs => rs.map(r => r.dataset.submission)")
+    }
 
 
 def test_owner_sees_every_row_and_the_warning(browser: Any, base_url: str, web: WebDeployment) -> None:
@@ -112,7 +123,12 @@ def test_sorting_by_a_column(browser: Any, base_url: str, web: WebDeployment) ->
     page = signed_in_page(browser, base_url, web, "owner")
     page.click("thead >> text=Calibration error")
     page.wait_for_url("**sort=ece**")
-    eces = [float(t) for t in page.eval_on_selector_all("tr[data-submission] td:nth-child(9)", "cs => cs.map(c => c.innerText)")]
+    eces = [
+        float(t)
+        for t in page.eval_on_selector_all(
+            "tr[data-submission] td:nth-child(9)", "cs => cs.map(c => c.innerText)"
+        )
+    ]
     assert eces == sorted(eces)
     page.context.close()
 

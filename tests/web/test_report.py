@@ -63,7 +63,9 @@ def test_report_download_is_an_attachment(app: Any, web: WebDeployment) -> None:
 
 def test_cli_refuses_an_unknown_submission(web: WebDeployment, tmp_path: Path) -> None:
     data_dir = str(web.platform.settings.data_dir)
-    result = CliRunner().invoke(cli, ["report", "999", "--out", str(tmp_path / "r.html"), "--data-dir", data_dir])
+    result = CliRunner().invoke(
+        cli, ["report", "999", "--out", str(tmp_path / "r.html"), "--data-dir", data_dir]
+    )
     assert result.exit_code != 0
     assert not (tmp_path / "r.html").exists()
 

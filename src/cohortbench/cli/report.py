@@ -13,7 +13,9 @@ from cohortbench.cli.common import DEFAULT_DATA_DIR, DataDir, as_admin
 def report(
     submission: Annotated[int, typer.Argument(help="Submission id")],
     out: Annotated[Path, typer.Option("--out", help="HTML file to write")] = Path("report.html"),
-    pdf: Annotated[bool, typer.Option("--pdf", help="Also print it to PDF (same name, .pdf) with Chromium")] = False,
+    pdf: Annotated[
+        bool, typer.Option("--pdf", help="Also print it to PDF (same name, .pdf) with Chromium")
+    ] = False,
     data_dir: DataDir = DEFAULT_DATA_DIR,
 ) -> None:
     """Write one self-contained HTML evidence report (inline CSS and SVG) for a local deployment's owner."""

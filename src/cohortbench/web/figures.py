@@ -46,7 +46,8 @@ def group_profiles(eda: Mapping[str, Any], labels: Mapping[str, str]) -> Svg:
     groups = list(overview)
     classes = list(eda["class_distribution"]["cells"])
     series = {
-        labels.get(c, c): [overview[g]["class_profile"].get(c, {}).get("value") for g in groups] for c in classes
+        labels.get(c, c): [overview[g]["class_profile"].get(c, {}).get("value") for g in groups]
+        for c in classes
     }
     return bar_chart(
         groups,
@@ -70,9 +71,12 @@ def feature_histogram(feature: str, histogram: Mapping[str, Any]) -> Svg:
 def feature_by_class(feature: str, summary: Mapping[str, Any], labels: Mapping[str, str]) -> Svg:
     """Per class: mean, and the 5th–95th percentile range, of one feature (released statistics)."""
     rows = [
-        (labels.get(c, c), s["mean"]["value"], s["p5"]["value"], s["p95"]["value"]) for c, s in summary.items()
+        (labels.get(c, c), s["mean"]["value"], s["p5"]["value"], s["p95"]["value"])
+        for c, s in summary.items()
     ]
-    return interval_plot(rows, x_label=feature, title=f"{feature} by class", value_header="Mean (5th–95th pct)")
+    return interval_plot(
+        rows, x_label=feature, title=f"{feature} by class", value_header="Mean (5th–95th pct)"
+    )
 
 
 def correlation(eda: Mapping[str, Any]) -> Svg:
@@ -84,7 +88,9 @@ def correlation(eda: Mapping[str, Any]) -> Svg:
 
 def confusion(result: Mapping[str, Any], phase: str, labels: Mapping[str, str]) -> Svg:
     names = [labels.get(c, c) for c in result["classes"]]
-    return confusion_matrix_chart(result["confusion"], names, title=f"Confusion matrix · {PHASE_TITLES[phase]}")
+    return confusion_matrix_chart(
+        result["confusion"], names, title=f"Confusion matrix · {PHASE_TITLES[phase]}"
+    )
 
 
 def recall_bars(results: Mapping[str, Mapping[str, Any]], labels: Mapping[str, str]) -> Svg:

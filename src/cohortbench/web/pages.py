@@ -39,7 +39,9 @@ def html(template: str, status: int = 200, **context: Any) -> HTMLResponse:
     return HTMLResponse(render(template, **context), status_code=status, headers=HEADERS)
 
 
-def page(request: Request, session: SessionDep, template: str, build: Callable[[User], dict[str, Any]]) -> Response:
+def page(
+    request: Request, session: SessionDep, template: str, build: Callable[[User], dict[str, Any]]
+) -> Response:
     """Sign-in check, view, template; a NotFound/PermissionDenied from the service becomes an HTML error."""
     user = signed_in(request, session)
     if user is None:
@@ -55,7 +57,9 @@ def page(request: Request, session: SessionDep, template: str, build: Callable[[
 
 @router.get("/static/style.css")
 def stylesheet() -> FileResponse:
-    return FileResponse(STATIC_DIR / "style.css", media_type="text/css", headers={"Cache-Control": "max-age=300"})
+    return FileResponse(
+        STATIC_DIR / "style.css", media_type="text/css", headers={"Cache-Control": "max-age=300"}
+    )
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -64,7 +68,7 @@ def home(request: Request, session: SessionDep) -> Response:
 
 
 @router.get("/signin", response_class=HTMLResponse)
-def signin_form(next: Annotated[str | None, Query()] = None) -> HTMLResponse:  # noqa: A002
+def signin_form(next: Annotated[str | None, Query()] = None) -> HTMLResponse:
     return html("signin.html", user=None, next=safe_next(next), error=None)
 
 
@@ -75,7 +79,9 @@ async def signin(request: Request, session: SessionDep) -> Response:
     try:
         authenticate(session, token)
     except PermissionDeniedError:
-        return html("signin.html", 401, user=None, next=target, error="That token is not valid (or was revoked).")
+        return html(
+            "signin.html", 401, user=None, next=target, error="That token is not valid (or was revoked)."
+        )
     return with_cookie(RedirectResponse(target, status_code=303), token, secure=request.url.scheme == "https")
 
 
@@ -86,7 +92,9 @@ def signout() -> Response:
 
 @router.get("/w/{name}", response_class=HTMLResponse)
 def overview(request: Request, platform: PlatformDep, session: SessionDep, name: str) -> Response:
-    return page(request, session, "overview.html", lambda user: views.overview_page(platform, session, user, name))
+    return page(
+        request, session, "overview.html", lambda user: views.overview_page(platform, session, user, name)
+    )
 
 
 @router.get("/w/{name}/eda", response_class=HTMLResponse)
@@ -99,13 +107,18 @@ def leaderboard(
     request: Request, session: SessionDep, name: str, sort: str | None = None, order: str | None = None
 ) -> Response:
     return page(
-        request, session, "leaderboard.html", lambda user: views.leaderboard_page(session, user, name, sort, order)
+        request,
+        session,
+        "leaderboard.html",
+        lambda user: views.leaderboard_page(session, user, name, sort, order),
     )
 
 
 @router.get("/s/{submission_id}", response_class=HTMLResponse)
 def submission(request: Request, session: SessionDep, submission_id: int) -> Response:
-    return page(request, session, "submission.html", lambda user: views.submission_page(session, user, submission_id))
+    return page(
+        request, session, "submission.html", lambda user: views.submission_page(session, user, submission_id)
+    )
 
 
 @router.get("/s/{submission_id}/report", response_class=HTMLResponse)

@@ -42,7 +42,9 @@ CHROMIUM_FLAGS = (
 )
 
 
-def report_context(platform: Platform, session: Session, *, actor: User, submission_id: int) -> dict[str, Any]:
+def report_context(
+    platform: Platform, session: Session, *, actor: User, submission_id: int
+) -> dict[str, Any]:
     """Everything the report shows; raises NotFoundError for anyone but the owner and the submitter."""
     if not views.may_report(session, actor, submission_id):
         raise NotFoundError(f"no submission {submission_id}")
@@ -76,8 +78,11 @@ def _trail(session: Session, submission_id: int) -> list[AuditEntry]:
     """This submission's entries of the audit log (creation, each run's result)."""
     target = f"%submission:{submission_id}%"
     query = select(AuditEntry).where(AuditEntry.target.like(target)).order_by(AuditEntry.id)
-    return [e for e in session.scalars(query) if e.target.endswith(f"submission:{submission_id}") or
-            f"submission:{submission_id}/" in e.target]
+    return [
+        e
+        for e in session.scalars(query)
+        if e.target.endswith(f"submission:{submission_id}") or f"submission:{submission_id}/" in e.target
+    ]
 
 
 def report_html(platform: Platform, session: Session, *, actor: User, submission_id: int) -> str:
@@ -100,7 +105,12 @@ def write_pdf(html_file: Path, pdf_file: Path, *, chromium: str = CHROMIUM, time
     if not Path(chromium).exists():
         raise ValidationError(f"--pdf needs Chromium at {chromium} (apt-get install chromium)")
     with tempfile.TemporaryDirectory(prefix="cohortbench-chromium-") as profile:
-        argv = [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", f"--print-to-pdf={pdf_file.resolve()}"]
+        argv = [
+            chromium,
+            *CHROMIUM_FLAGS,
+            f"--user-data-dir={profile}",
+            f"--print-to-pdf={pdf_file.resolve()}",
+        ]
         done = subprocess.run([*argv, html_file.resolve().as_uri()], capture_output=True, timeout=timeout)
     if done.returncode != 0 or not pdf_file.exists():
         raise ValidationError(f"Chromium could not print the report (exit {done.returncode})")

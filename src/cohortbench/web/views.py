@@ -65,7 +65,7 @@ def _workspace_base(session: Session, user: User, name: str) -> tuple[Workspace,
 
 
 def overview_page(platform: Platform, session: Session, user: User, name: str) -> dict[str, Any]:
-    workspace, ctx = _workspace_base(session, user, name)
+    _workspace, ctx = _workspace_base(session, user, name)
     release = eda.workspace_eda(platform, session, actor=user, name=name)
     ctx.update(
         eda=release,
@@ -84,8 +84,16 @@ def eda_page(platform: Platform, session: Session, user: User, name: str) -> dic
     release = eda.workspace_eda(platform, session, actor=user, name=name)
     labels = ctx["labels"]
     overview = release.get("group_overview") or {}
-    features = [_feature(release, g, f, labels) for g, e in overview.items() for f in e["top_features"][:CHARTED_FEATURES]]
-    tabled = [(g, f, release["summaries"].get(f, {})) for g, e in overview.items() for f in e["top_features"][:TABLED_FEATURES]]
+    features = [
+        _feature(release, g, f, labels)
+        for g, e in overview.items()
+        for f in e["top_features"][:CHARTED_FEATURES]
+    ]
+    tabled = [
+        (g, f, release["summaries"].get(f, {}))
+        for g, e in overview.items()
+        for f in e["top_features"][:TABLED_FEATURES]
+    ]
     ctx.update(
         eda=release,
         class_chart=figures.class_distribution(release, labels),
@@ -108,7 +116,9 @@ def _feature(release: dict[str, Any], group: str, feature: str, labels: dict[str
     }
 
 
-def leaderboard_page(session: Session, user: User, name: str, sort: str | None, order: str | None) -> dict[str, Any]:
+def leaderboard_page(
+    session: Session, user: User, name: str, sort: str | None, order: str | None
+) -> dict[str, Any]:
     _workspace, ctx = _workspace_base(session, user, name)
     board = results.leaderboard(session, actor=user, workspace_name=name)
     rows, sort_key, descending = sort_rows(board.rows, sort, order)
@@ -155,7 +165,10 @@ HEADLINE_ROWS = (
 
 def headline_rows(critical_label: str, critical_class: str) -> list[tuple[str, str]]:
     """(key in Result.headline, row title) of the results table, critical-class rows named for the class."""
-    names = {"critical_recall": critical_label, "critical_roc_auc": f"ROC AUC of class {critical_class} vs rest"}
+    names = {
+        "critical_recall": critical_label,
+        "critical_roc_auc": f"ROC AUC of class {critical_class} vs rest",
+    }
     return [(key, label or names[key]) for key, label in HEADLINE_ROWS]
 
 
@@ -190,7 +203,9 @@ def resource_rows(resources: dict[str, Any]) -> list[tuple[str, str]]:
     return rows
 
 
-def _submission_charts(view: results.SubmissionView, scored: dict[str, Any], labels: dict[str, str]) -> dict[str, Any]:
+def _submission_charts(
+    view: results.SubmissionView, scored: dict[str, Any], labels: dict[str, str]
+) -> dict[str, Any]:
     charts: dict[str, Any] = {"confusion": {p: figures.confusion(r, p, labels) for p, r in scored.items()}}
     if scored:
         charts["recall"] = figures.recall_bars(scored, labels)
@@ -215,5 +230,7 @@ def _transfer(view: results.SubmissionView, scored: dict[str, Any], metric: str)
 
 def may_report(session: Session, user: User, submission_id: int) -> bool:
     """The evidence report is for the workspace owner and for the contributor who submitted (not teammates)."""
-    submission, _workspace, role = submissions.get_submission(session, actor=user, submission_id=submission_id)
+    submission, _workspace, role = submissions.get_submission(
+        session, actor=user, submission_id=submission_id
+    )
     return role == "owner" or submission.user_id == user.id
