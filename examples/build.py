@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import shutil
 import zipfile
 from collections.abc import Callable
@@ -82,12 +83,25 @@ def write_manifest(folder: Path, manifest: dict[str, Any]) -> None:
     (folder / "cohortbench.toml").write_text("\n".join(lines) + "\n")
 
 
-def fixed_zip_times(path: Path) -> None:
-    """Rewrite a zip (skops) with fixed timestamps so a rebuild gives the same bytes."""
+def canonical_skops(path: Path) -> None:
+    """Rewrite a .skops file so a rebuild gives the same bytes.
+
+    skops names objects and array files by id() (memory addresses) and stamps zip members with the
+    current time; renumber the ids in order of first appearance and fix the timestamps.
+    """
     with zipfile.ZipFile(path) as src:
-        members = [(info.filename, src.read(info)) for info in src.infolist()]
+        members = {info.filename: src.read(info) for info in src.infolist()}
+    schema = members.pop("schema.json").decode()
+    ids: dict[str, str] = {}
+    for found in re.findall(r'"__id__": (\d+)|"(\d+)\.npy"', schema):
+        ids.setdefault(found[0] or found[1], str(len(ids) + 1))
+    schema = re.sub(r'("__id__": )(\d+)', lambda m: m[1] + ids[m[2]], schema)
+    schema = re.sub(r'"(\d+)\.npy"', lambda m: f'"{ids[m[1]]}.npy"', schema)
+    renamed = {f"{ids[name[:-4]]}.npy": data for name, data in members.items()} | {
+        "schema.json": schema.encode()
+    }
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
-        for name, data in sorted(members):
+        for name, data in sorted(renamed.items()):
             out.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), data, zipfile.ZIP_DEFLATED)
 
 
@@ -109,7 +123,7 @@ def build_sklearn(site: Site, folder: Path) -> dict[str, Any]:
         pipe = logistic(site, 0.05).fit(site.X, site.y)
         extra = {"description": "Standardised logistic regression on all 201 markers."}
     sio.dump(pipe, folder / "weights" / "model.skops")
-    fixed_zip_times(folder / "weights" / "model.skops")
+    canonical_skops(folder / "weights" / "model.skops")
     return extra | {"requirements": ["scikit-learn", "skops"], "plan": site.plan(Plan())}
 
 
