@@ -29,6 +29,7 @@ JOB_ROOT = "/job"
 SANDBOX_TMP = "/tmp"  # noqa: S108 - the private tmpfs inside the sandbox, not the host's /tmp
 INSTALL_HINT = "install bubblewrap (Debian/Ubuntu: `apt-get install bubblewrap`)"
 ETC_FILES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "nsswitch.conf", "localtime")
+SHM_BYTES = 64 * 1024 * 1024
 SYSTEM_DIRS = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin")
 
 
@@ -113,6 +114,8 @@ def filesystem_args(mounts: Mounts, *, tmp_bytes: int, gpu: bool) -> list[str]:
         "--tmpfs",
         SANDBOX_TMP,
     ]
+    # a small /dev/shm for POSIX semaphores (joblib, torch DataLoader); counted apart from /tmp
+    args += ["--size", str(min(tmp_bytes, SHM_BYTES)), "--perms", "1777", "--tmpfs", "/dev/shm"]  # noqa: S108
     if gpu:
         args += [
             a for dev in sorted(Path("/dev").glob("nvidia*")) for a in ("--dev-bind", str(dev), str(dev))

@@ -1,0 +1,82 @@
+"""`cohortbench check`: both phases of a bundle, in the real sandbox, on a workspace's schema twin.
+
+The data is fake (drawn from the twin: public schema and rounded class shares), so everything may be
+shown, logs included, and no quota or budget is used. Same launcher as a real submission: a bundle
+that passes here fails on real data only for reasons of the data itself.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from cohortbench.bundles import Manifest, unpack_bundle, validate_bundle
+from cohortbench.errors import ValidationError
+from cohortbench.privacy.twin import SchemaTwin
+from cohortbench.sandbox.launcher import run_in_sandbox
+from cohortbench.sandbox.limits import Limits
+from cohortbench.sandbox.runs import RunOutcome, RunRequest
+
+HOLDOUT_FRACTION = 0.2
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """The validated manifest and the outcome of each phase on fake data."""
+
+    manifest: Manifest
+    n_train: int
+    n_holdout: int
+    baseline: RunOutcome
+    finetune: RunOutcome
+
+
+def twin_data(twin: SchemaTwin, *, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray, pd.DataFrame]:
+    """(train features, train class indices, holdout features) drawn from the twin."""
+    frame = twin.synthesize(seed=seed)
+    labels = frame[twin.label_column].astype(str).map({c: i for i, c in enumerate(twin.classes)})
+    if labels.isna().any():
+        raise ValidationError("the schema twin drew a label outside its classes")
+    features = frame[[c.name for c in twin.columns]]
+    order = np.random.default_rng(seed).permutation(len(frame))
+    n_holdout = max(1, int(len(frame) * HOLDOUT_FRACTION))
+    hold, train = order[:n_holdout], order[n_holdout:]
+    return (
+        features.iloc[train].reset_index(drop=True),
+        labels.to_numpy(dtype=np.int64)[train],
+        features.iloc[hold].reset_index(drop=True),
+    )
+
+
+def check_bundle(
+    source: Path,
+    twin: SchemaTwin,
+    *,
+    workdir: Path | None = None,
+    limits: Limits | None = None,
+    unsafe_no_sandbox: bool = False,
+) -> CheckReport:
+    """Unpack and validate `source`, then run baseline and finetune in the sandbox on twin data."""
+    with tempfile.TemporaryDirectory(prefix="cohortbench-check-") as tmp:
+        root = workdir or Path(tmp)
+        bundle = unpack_bundle(source, root / "bundle")
+        manifest = validate_bundle(bundle)
+        train_x, train_y, holdout = twin_data(twin)
+        base = RunRequest(
+            "baseline", bundle, twin.classes, holdout, plan=manifest.plan, limits=limits or Limits()
+        )
+        runs = {
+            "baseline": base,
+            "finetune": RunRequest(
+                "finetune", bundle, twin.classes, holdout, manifest.plan, train_x, train_y, limits=base.limits
+            ),
+        }
+        outcomes = {
+            phase: run_in_sandbox(req, root / phase, unsafe_no_sandbox=unsafe_no_sandbox)
+            for phase, req in runs.items()
+        }
+        return CheckReport(manifest, len(train_x), len(holdout), outcomes["baseline"], outcomes["finetune"])
