@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from cohortbench.cli import audit, cohort, contribute, demo, report, serve, workspace
+from cohortbench.cli import audit, check, cohort, contribute, demo, report, serve, workspace
 from cohortbench.errors import CohortbenchError
 
 app = typer.Typer(
@@ -27,6 +27,7 @@ app.command("serve")(serve.serve)
 app.command("worker")(serve.worker)
 app.command("report")(report.report)
 app.command("demo")(demo.demo)
+app.command("check")(check.check)
 
 
 def main() -> None:
