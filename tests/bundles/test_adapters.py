@@ -254,3 +254,29 @@ def test_entry_without_the_protocol_refused(tmp_path: Path) -> None:
     (folder / "model.py").write_text("class Model:\n    pass\n")
     with pytest.raises(BundleError, match="must define load"):
         load_model(folder, validate_bundle(folder))
+
+
+def test_entry_fine_tune_gets_only_the_arguments_it_accepts(tmp_path: Path, toy: Toy) -> None:
+    """DESIGN.md's minimal entry signature fine_tune(X, y, plan) works; losses come back as floats."""
+    folder = bundle(tmp_path, "python", lambda w: None, entry="model:Model")
+    source = """
+import numpy as np
+
+class Model:
+    @classmethod
+    def load(cls, path):
+        return cls()
+
+    def predict_proba(self, X):
+        return np.full((len(X), 3), 1 / 3)
+
+    def fine_tune(self, X, y, plan):
+        return [np.float32(0.5), 1]
+
+    def save(self, path):
+        (path / "note.json").write_text("{}")
+"""
+    (folder / "model.py").write_text(source)
+    model = load_model(folder, validate_bundle(folder))
+    assert model.fine_tune(toy[0], toy[1], PLAN, classes=CLASSES, device="cpu") == [0.5, 1.0]
+    assert model.n_parameters is None and model.flop_count is None  # type: ignore[attr-defined]

@@ -146,3 +146,8 @@ def test_all_problems_reported_together(tmp_path: Path) -> None:
     with pytest.raises(BundleError) as info:
         validate_bundle(folder)
     assert len(info.value.problems) >= 2  # the pickle and the wrong weights suffix
+
+
+def test_symlink_refused_even_without_unpack(xgb_bundle: Path) -> None:
+    (xgb_bundle / "notes.txt").symlink_to("/etc/passwd")
+    assert "notes.txt: only regular files and folders" in problems(xgb_bundle)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import os
+import stat
 from pathlib import Path
 
 from cohortbench.bundles.manifest import BundleError, Manifest, read_manifest
@@ -33,7 +35,16 @@ def validate_bundle(bundle_dir: Path) -> Manifest:
 
 
 def _files(bundle_dir: Path) -> list[Path]:
-    return sorted(p for p in bundle_dir.rglob("*") if p.is_file() and not p.is_symlink())
+    """Every regular file, refusing links and special files (unpack_bundle already did; this may run alone)."""
+    found: list[Path] = []
+    for root, dirs, files in os.walk(bundle_dir, followlinks=False):
+        for name in dirs + files:
+            path = Path(root, name)
+            mode = path.lstat().st_mode
+            if stat.S_ISLNK(mode) or not (stat.S_ISDIR(mode) or stat.S_ISREG(mode)):
+                raise BundleError(f"{_rel(path, bundle_dir)}: only regular files and folders are allowed")
+        found += [Path(root, name) for name in files]
+    return sorted(found)
 
 
 def _rel(path: Path, root: Path) -> str:
