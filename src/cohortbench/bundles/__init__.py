@@ -7,7 +7,14 @@ adapters from here (the one cohortbench surface they may use) and subclass them.
 
 from cohortbench.bundles.adapters import LightGBMModel, OnnxModel, SklearnModel, TorchModel, XGBoostModel
 from cohortbench.bundles.loader import EntryModel, load_model
-from cohortbench.bundles.manifest import FRAMEWORKS, MANIFEST_NAME, BundleError, Manifest, parse_manifest
+from cohortbench.bundles.manifest import (
+    FRAMEWORKS,
+    MANIFEST_NAME,
+    BundleError,
+    Manifest,
+    parse_manifest,
+    read_manifest,
+)
 from cohortbench.bundles.plan import Plan
 from cohortbench.bundles.protocol import BundleModel, FineTuneUnsupportedError
 from cohortbench.bundles.runtime import RUNTIME_PACKAGES
@@ -31,6 +38,7 @@ __all__ = [
     "XGBoostModel",
     "load_model",
     "parse_manifest",
+    "read_manifest",
     "unpack_bundle",
     "validate_bundle",
 ]
