@@ -56,7 +56,10 @@ def test_each_resample_matches_sklearn_on_the_drawn_rows(h: Holdout, seed: int) 
     if not _with_both_classes(h):
         return
     d = _draws(h, 15, seed)
-    (weights,) = list(stratified_weights(h.y, 15, np.random.default_rng(seed)))
+    order = np.argsort(h.proba[:, -1], kind="stable")  # draws() resamples rows in critical-score order
+    (drawn,) = list(stratified_weights(h.y[order], 15, np.random.default_rng(seed)))
+    weights = np.empty_like(drawn)
+    weights[:, order] = drawn
     for b in range(15):
         idx = np.repeat(np.arange(h.y.size), weights[b].astype(int))
         for name, ref in _sk_metrics(h, idx).items():

@@ -79,7 +79,7 @@ def test_sensitivity_at_specificity_matches_roc_curve(h: Holdout) -> None:
     positive = h.y == h.k - 1
     if not 0 < positive.sum() < h.y.size:
         return
-    fpr, tpr, thresholds = skm.roc_curve(positive, h.proba[:, -1], drop_intermediate=False)
+    fpr, tpr, _ = skm.roc_curve(positive, h.proba[:, -1], drop_intermediate=False)
     for target in (1.0, 0.95, 0.9):
         ok = fpr <= 1.0 - target + 1e-12
         sens, spec, threshold = sensitivity_at_specificity(h.proba[:, -1], positive, target)

@@ -76,7 +76,7 @@ def test_schema_version_and_unknown_keys_are_refused(dili: Holdout) -> None:
     with pytest.raises(ValidationError, match="unknown keys \\['extra'\\]"):
         Result.from_dict(data | {"extra": 1})
     data["headline"]["macro_f1"]["value"] = "high"
-    with pytest.raises(ValidationError, match="headline.macro_f1.value"):
+    with pytest.raises(ValidationError, match=r"headline\.macro_f1\.value"):
         Result.from_dict(data)
     with pytest.raises(ValidationError, match="not valid JSON"):
         Result.from_json("{")

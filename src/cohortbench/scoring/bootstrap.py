@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from cohortbench.scoring.intervals import bca_interval, percentile_interval
-from cohortbench.scoring.ranking import jackknife_auc, roc_auc, weighted_auc
+from cohortbench.scoring.ranking import jackknife_auc, roc_auc, sorted_weighted_auc, weighted_auc
 from cohortbench.scoring.resampling import stratified_weights
 from cohortbench.scoring.result import Estimate, Interval, IntervalMethod
 from cohortbench.scoring.validation import FloatArray, IntArray
@@ -42,16 +42,20 @@ class Draws:
 def resample(
     strata: IntArray, feats: FloatArray, aucs: Sequence[AucSpec], n_resamples: int, seed: int
 ) -> tuple[FloatArray, FloatArray]:
-    """Column sums of feats (B, width) and the AUCs (B, len(aucs)) of every stratified resample."""
+    """Column sums of feats (B, width) and the AUCs (B, len(aucs)) of every stratified resample.
+
+    Rows are put in ascending order of the first AUC's scores before drawing, so that AUC needs
+    no per-resample reordering; the order of rows does not change any statistic.
+    """
+    order = np.argsort(aucs[0].scores, kind="stable") if aucs else np.arange(strata.size)
+    feats, first = feats[order], [AucSpec(a.scores[order], a.positive[order]) for a in aucs[:1]]
     rng = np.random.default_rng(seed)
     sums, auc_values = [], []
-    for weights in stratified_weights(strata, n_resamples, rng):
+    for weights in stratified_weights(strata[order], n_resamples, rng):
         sums.append(weights @ feats)
-        auc_values.append(
-            np.stack([weighted_auc(a.scores, a.positive, weights) for a in aucs] or [], axis=-1)
-            if aucs
-            else np.empty((weights.shape[0], 0))
-        )
+        found = [sorted_weighted_auc(a.scores, a.positive, weights) for a in first]
+        found += [weighted_auc(a.scores[order], a.positive[order], weights) for a in aucs[1:]]
+        auc_values.append(np.stack(found, axis=-1) if found else np.empty((weights.shape[0], 0)))
     return np.concatenate(sums), np.concatenate(auc_values)
 
 

@@ -26,16 +26,30 @@ def _tie_groups(scores: FloatArray) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     return order, starts, group
 
 
+def sorted_weighted_auc(scores: FloatArray, positive: np.ndarray, weights: FloatArray) -> FloatArray:
+    """weighted_auc for rows already in ascending score order: one cumulative sum, no reordering.
+
+    For a positive row in tie group g, the negatives it beats are those below g plus half of
+    those in g: with C the running sum of negative weights, that is (C[start_g - 1] + C[end_g]) / 2.
+    """
+    starts = np.r_[0, np.flatnonzero(np.diff(scores) != 0) + 1]
+    ends = np.r_[starts[1:], scores.size] - 1
+    group = np.cumsum(np.r_[0, np.diff(scores) != 0])
+    pos = np.flatnonzero(positive)
+    cum = weights.copy()
+    cum[:, pos] = 0.0
+    np.cumsum(cum, axis=1, out=cum)
+    before, last = starts[group[pos]] - 1, ends[group[pos]]
+    below = np.where(before >= 0, cum[:, np.maximum(before, 0)], 0.0)
+    w_pos = weights[:, pos]
+    pairs = (w_pos * 0.5 * (below + cum[:, last])).sum(axis=1)
+    return _ratio(pairs, w_pos.sum(axis=1) * cum[:, -1])
+
+
 def weighted_auc(scores: FloatArray, positive: np.ndarray, weights: FloatArray) -> FloatArray:
     """ROC-AUC under each row of weights (B, n): sum over positive/negative pairs of 1[s+ > s-] + ½·tie."""
-    order, starts, _ = _tie_groups(scores)
-    w = weights[:, order]
-    pos = positive[order]
-    pos_g = np.add.reduceat(np.where(pos, w, 0.0), starts, axis=1)
-    neg_g = np.add.reduceat(np.where(pos, 0.0, w), starts, axis=1)
-    below = np.cumsum(neg_g, axis=1) - neg_g
-    pairs = (pos_g * (below + 0.5 * neg_g)).sum(axis=1)
-    return _ratio(pairs, pos_g.sum(axis=1) * neg_g.sum(axis=1))
+    order = np.argsort(scores, kind="stable")
+    return sorted_weighted_auc(scores[order], positive[order], weights[:, order])
 
 
 def roc_auc(scores: FloatArray, positive: np.ndarray) -> float:
