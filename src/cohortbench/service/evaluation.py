@@ -11,7 +11,7 @@ import tempfile
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -118,10 +118,15 @@ def _request(
                 workspace.feature_groups, repeats=platform.settings.importance_repeats, seed=submission.id
             )
         ),
-        device="cuda" if rules.resources.gpu else "cpu",
+        device=_device(rules.resources.gpu),
         budget_flop=remaining_flop,
         limits=limits_for(rules.resources),
     )
+
+
+def _device(gpus: int) -> Literal["cpu", "cuda"]:
+    """The GPU when the workspace grants one and this node has one; else the CPU (a job never fails for it)."""
+    return "cuda" if gpus > 0 and Path("/dev/nvidia0").exists() else "cpu"
 
 
 def _labels(frame: pd.DataFrame, label_column: str, classes: tuple[str, ...]) -> np.ndarray:

@@ -1,0 +1,68 @@
+"""Who takes part in the demo: the two reference workspaces, their rules, and the contributors' bundles.
+
+The contributors' bundles are the ready examples of examples/: each was pretrained on its own shifted
+site cohort, and its claimed macro-F1 was measured on that site's internal holdout (examples/build.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from cohortbench.workspaces import Resources, Rules
+
+BRIEF_RESOURCES = Resources(cpu=2, memory_gb=8.59, gpu=1, gpu_memory_gb=22.49)
+
+
+@dataclass(frozen=True)
+class Contributor:
+    user: str
+    display_name: str
+    bundle: str  # examples/<workspace>/<framework>, or "internal" for the owner's own baseline model
+    plan: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DemoWorkspace:
+    cohort: str
+    title: str
+    description: str
+    rules: Rules
+    class_labels: dict[str, str]
+    contributors: tuple[Contributor, ...]
+
+
+WORKSPACES = (
+    DemoWorkspace(
+        cohort="dili",
+        title="Safety metabolomics for drug-induced liver injury",
+        description=(
+            "Independent hepatotoxicity cohort for validating DILI severity models. "
+            "Severe DILI (class 3) recall matters more than accuracy: predicting 'no injury' for "
+            "everyone is 90% accurate and useless."
+        ),
+        rules=Rules(quota=5, budget_pflop=100.0, end_date=date(2027, 2, 18), resources=BRIEF_RESOURCES),
+        class_labels={"0": "No injury", "1": "Mild", "2": "Moderate", "3": "Severe DILI"},
+        contributors=(
+            Contributor("contributor-a", "Contributor A", "dili/sklearn"),
+            Contributor("contributor-b", "Contributor B", "dili/xgboost"),
+            Contributor("contributor-c", "Contributor C", "dili/lightgbm", {"class_weight": None}),
+        ),
+    ),
+    DemoWorkspace(
+        cohort="neuromuscular",
+        title="Neuromuscular disease progression from transcriptomics",
+        description=(
+            "Slow / Medium / Fast progression from blood transcriptomics and clinical scores. "
+            "Pathway-level features carry the signal that single genes do not."
+        ),
+        rules=Rules(quota=5, budget_pflop=100.0, end_date=date(2027, 10, 13), resources=BRIEF_RESOURCES),
+        class_labels={"Slow": "Slow", "Medium": "Medium", "Fast": "Fast"},
+        contributors=(
+            Contributor("internal-team", "Internal team", "internal"),
+            Contributor("contributor-a", "Contributor A", "neuromuscular/xgboost"),
+            Contributor("contributor-b", "Contributor B", "neuromuscular/torch"),
+            Contributor("contributor-c", "Contributor C", "neuromuscular/lightgbm"),
+        ),
+    ),
+)
