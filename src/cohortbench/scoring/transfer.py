@@ -73,6 +73,25 @@ def _overlap_gain(
     return gain, bool(worse)
 
 
+def _paired_gain(
+    metric: str, baseline: Result, y_true: npt.ArrayLike, base_p: npt.ArrayLike, fine_p: npt.ArrayLike
+) -> tuple[Estimate, float | None]:
+    """finetune - baseline by paired bootstrap, with the baseline Result's resampling settings."""
+    if metric not in COMPARED:
+        raise ValidationError(f"paired gain is available for {list(COMPARED)}, not {metric!r}")
+    diff = compare(
+        y_true,
+        base_p,
+        fine_p,
+        classes=baseline.classes,
+        critical_class=baseline.critical_class,
+        n_resamples=baseline.n_resamples,
+        seed=baseline.seed,
+        confidence=baseline.confidence,
+    ).get(metric)
+    return diff.difference, diff.p_value
+
+
 def transfer(
     *,
     baseline: Result,
@@ -83,39 +102,25 @@ def transfer(
     baseline_proba: npt.ArrayLike | None = None,
     finetune_proba: npt.ArrayLike | None = None,
 ) -> Transfer:
-    """Transfer ratios and fine-tuning gain; pass y_true and both probas for the paired interval.
-
-    The paired bootstrap reuses the baseline Result's n_resamples, seed and confidence.
-    """
+    """Transfer ratios and fine-tuning gain; pass y_true and both probas for the paired interval."""
     greater = get_metric(metric).greater_is_better
     if claimed is not None and not math.isfinite(claimed):
         raise ValidationError(f"claimed {metric} must be a finite number, got {claimed!r}")
     base_value = value_of(baseline, metric)
     fine_value = None if finetune is None else value_of(finetune, metric)
-    gain, p_value, method, negative = None, None, "none", False
+    gain: Estimate | None = None
+    p_value: float | None = None
+    method: GainMethod = "none"
+    negative = False
     if finetune is not None:
         _check_same_holdout(baseline, finetune)
-        paired = (y_true, baseline_proba, finetune_proba)
-        if all(x is not None for x in paired):
-            if metric not in COMPARED:
-                raise ValidationError(f"paired gain is available for {list(COMPARED)}, not {metric!r}")
-            diff = compare(
-                y_true,  # type: ignore[arg-type]
-                baseline_proba,  # type: ignore[arg-type]
-                finetune_proba,  # type: ignore[arg-type]
-                classes=baseline.classes,
-                critical_class=baseline.critical_class,
-                n_resamples=baseline.n_resamples,
-                seed=baseline.seed,
-                confidence=baseline.confidence,
-            ).get(metric)
-            gain, p_value, method = diff.difference, diff.p_value, "paired_bootstrap"
-            negative = _worse(gain, greater)
-        elif any(x is not None for x in paired):
+        if y_true is not None and baseline_proba is not None and finetune_proba is not None:
+            gain, p_value = _paired_gain(metric, baseline, y_true, baseline_proba, finetune_proba)
+            method, negative = "paired_bootstrap", _worse(gain, greater)
+        elif y_true is not None or baseline_proba is not None or finetune_proba is not None:
             raise ValidationError("pass all of y_true, baseline_proba and finetune_proba, or none of them")
         else:
-            gain, negative = _overlap_gain(metric, baseline, finetune, greater)
-            method = "interval_overlap"
+            (gain, negative), method = _overlap_gain(metric, baseline, finetune, greater), "interval_overlap"
     return Transfer(
         schema_version=SCHEMA_VERSION,
         metric=metric,
@@ -127,6 +132,6 @@ def transfer(
         finetune_ratio=_ratio(fine_value, claimed),
         gain=gain,
         gain_p_value=p_value,
-        gain_method=method,  # type: ignore[arg-type]
+        gain_method=method,
         negative_transfer=negative,
     )
