@@ -66,6 +66,8 @@ def _summary(console: Console, report: CheckReport) -> None:
 
 def _logs(console: Console, phase: str, outcome: RunOutcome) -> None:
     """The data is fake, so the owner-only text is shown too."""
+    if outcome.ok:
+        console.print(f"[green]{phase}: succeeded[/]")
     if outcome.public_error is not None:
         e = outcome.public_error
         frames = ", ".join(f"{f.file}:{f.line}:{f.function}" for f in e.frames) or "-"
