@@ -211,73 +211,103 @@ def _score_of(row: LeaderboardRow) -> float | None:
     return best.value if best else None
 
 
+@dataclass
+class _Entry:
+    """One succeeded submission with everything its leaderboard row needs, gathered from one query."""
+
+    submission_id: int
+    user_id: int
+    contributor: str
+    model: str
+    framework: str
+    status: str
+    claimed: dict[str, Any]
+    compute_pflop: float
+    headlines: dict[str, dict[str, Any]] = field(default_factory=dict)
+    cpu_seconds: float = 0.0
+    gpu_seconds: float = 0.0
+    n_parameters: Any = None
+
+
+def _entries(session: Session, workspace: Workspace, actor: User, *, visible_all: bool) -> list[_Entry]:
+    """Submissions joined to their runs and results in ONE query (not two per submission).
+
+    Submissions come in the order the former per-row query returned them on SQLite (by user, then
+    id), which decides the rank of tied scores; runs come in id order, so the totals fold in run
+    order. A contributor who may not see the others yet gets only their own rows from the database.
+    """
+    query = (
+        select(
+            Submission.id, Submission.user_id, Submission.team, User.display_name, Submission.name,
+            Submission.framework, Submission.status, Submission.claimed, Submission.compute_pflop,
+            Run.phase, Run.resources, ResultRow.headline,
+        )
+        .join(User, User.id == Submission.user_id)
+        .outerjoin(Run, Run.submission_id == Submission.id)
+        .outerjoin(ResultRow, ResultRow.run_id == Run.id)
+        .where(Submission.workspace_id == workspace.id, Submission.status == "succeeded")
+        .order_by(Submission.user_id, Submission.id, Run.id)
+    )  # fmt: skip
+    if not visible_all:
+        query = query.where(Submission.user_id == actor.id)
+    entries: dict[int, _Entry] = {}
+    for sid, uid, team, display, name, fw, status, claimed, pflop, phase, res, head in session.execute(query):
+        entry = entries.get(sid)
+        if entry is None:
+            entry = entries[sid] = _Entry(sid, uid, team or display, name, fw, status, claimed or {}, pflop)
+        if phase is not None:
+            _add_run(entry, phase, res or {}, head)
+    return list(entries.values())
+
+
+def _add_run(entry: _Entry, phase: str, resources: dict[str, Any], headline: dict[str, Any] | None) -> None:
+    """Fold one run into its submission: headline by phase, summed CPU/GPU seconds, last parameter count."""
+    if headline is not None:
+        entry.headlines[phase] = headline
+    entry.cpu_seconds += float(resources.get("cpu_seconds") or 0.0)
+    entry.gpu_seconds += float(resources.get("gpu_seconds") or 0.0)
+    entry.n_parameters = resources.get("n_parameters") or entry.n_parameters
+
+
 def _rows(
     session: Session, workspace: Workspace, actor: User, *, owner: bool, released: bool, n_holdout: int
 ) -> list[LeaderboardRow]:
-    query = (
-        select(Submission, User)
-        .join(User, User.id == Submission.user_id)
-        .where(Submission.workspace_id == workspace.id, Submission.status == "succeeded")
-    )
     metric = workspace.primary_metric
     rounding = None if owner or not rules_of(workspace).round_scores else n_holdout
-    rows = []
-    for submission, user in session.execute(query).all():
-        mine = submission.user_id == actor.id
-        if not (owner or released or mine):
-            continue
-        heads = _headlines(session, submission)
-        base, fine = heads.get("baseline"), heads.get("finetune")
-        claimed = (submission.claimed or {}).get(metric)
-        b, f = _interval(base, metric, rounding), _interval(fine, metric, rounding)
-        crit = _interval(fine or base, "critical_recall", rounding)
-        resources = _resources(session, submission)
-        energy = estimate_energy(cpu_seconds=resources["cpu_seconds"], gpu_seconds=resources["gpu_seconds"])
-        best = f or b
-        rows.append(
-            LeaderboardRow(
-                rank=0,
-                submission_id=submission.id,
-                contributor=submission.team or user.display_name,
-                model=submission.name,
-                framework=submission.framework,
-                status=submission.status,
-                claimed=claimed,
-                baseline=b,
-                finetuned=f,
-                critical_recall=crit,
-                transfer_ratio=(best.value / claimed)
-                if (best and best.value is not None and claimed)
-                else None,
-                ece=(fine or base or {}).get("ece"),
-                n_parameters=resources.get("n_parameters"),
-                compute_pflop=float(submission.compute_pflop or 0.0),
-                energy_kwh=energy.kwh,
-                co2e_g=energy.g_co2e,
-                warning=_warning(best, crit, workspace.critical_class or ""),
-                mine=mine,
-            )
-        )
-    return rows
+    entries = _entries(session, workspace, actor, visible_all=owner or released)
+    return [_row(e, actor, metric, rounding, workspace.critical_class or "") for e in entries]
 
 
-def _headlines(session: Session, submission: Submission) -> dict[str, dict[str, Any]]:
-    rows = session.execute(
-        select(Run.phase, ResultRow.headline)
-        .join(ResultRow, ResultRow.run_id == Run.id)
-        .where(Run.submission_id == submission.id)
-    ).all()
-    return {phase: headline for phase, headline in rows}
-
-
-def _resources(session: Session, submission: Submission) -> dict[str, Any]:
-    total: dict[str, Any] = {"cpu_seconds": 0.0, "gpu_seconds": 0.0, "n_parameters": None}
-    for run in session.scalars(select(Run).where(Run.submission_id == submission.id)):
-        res = run.resources or {}
-        total["cpu_seconds"] += float(res.get("cpu_seconds") or 0.0)
-        total["gpu_seconds"] += float(res.get("gpu_seconds") or 0.0)
-        total["n_parameters"] = res.get("n_parameters") or total["n_parameters"]
-    return total
+def _row(
+    entry: _Entry, actor: User, metric: str, rounding: int | None, critical_class: str
+) -> LeaderboardRow:
+    """One leaderboard row (rank 0 until sorted): rounded intervals, transfer ratio, energy, warning."""
+    base, fine = entry.headlines.get("baseline"), entry.headlines.get("finetune")
+    claimed = entry.claimed.get(metric)
+    b, f = _interval(base, metric, rounding), _interval(fine, metric, rounding)
+    crit = _interval(fine or base, "critical_recall", rounding)
+    energy = estimate_energy(cpu_seconds=entry.cpu_seconds, gpu_seconds=entry.gpu_seconds)
+    best = f or b
+    return LeaderboardRow(
+        rank=0,
+        submission_id=entry.submission_id,
+        contributor=entry.contributor,
+        model=entry.model,
+        framework=entry.framework,
+        status=entry.status,
+        claimed=claimed,
+        baseline=b,
+        finetuned=f,
+        critical_recall=crit,
+        transfer_ratio=(best.value / claimed) if (best and best.value is not None and claimed) else None,
+        ece=(fine or base or {}).get("ece"),
+        n_parameters=entry.n_parameters,
+        compute_pflop=float(entry.compute_pflop or 0.0),
+        energy_kwh=energy.kwh,
+        co2e_g=energy.g_co2e,
+        warning=_warning(best, crit, critical_class),
+        mine=entry.user_id == actor.id,
+    )
 
 
 def _warning(best: Interval | None, critical: Interval | None, critical_class: str) -> str | None:
