@@ -1,0 +1,5 @@
+"""`python -m cohortbench.cli`."""
+
+from cohortbench.cli.app import main
+
+main()
