@@ -16,8 +16,12 @@ import pandas as pd
 from cohortbench.cohorts.sites import DiliSite
 from cohortbench.cohorts.spec import BILE_ACIDS, DILI, LIPIDS
 
-INJURY_MEAN = (0.0, 1.1, 2.0, 2.8)
-INJURY_SD = (0.5, 0.4, 0.4, 0.45)
+HEP_MEAN = (0.0, 2.2, 2.4, 2.9)  # hepatocellular injury (transaminases, LDH), per class
+HEP_SD = (0.25, 0.3, 0.35, 0.5)
+CHOL_MEAN = (0.0, 0.2, 1.4, 2.2)  # cholestatic / synthetic injury (bile acids, bilirubin, INR)
+CHOL_SD = (0.25, 0.3, 0.4, 0.5)
+SUBTLE_SHARE = 0.3  # severe cases caught early: labs barely up, dose and bile acids give them away
+SUBTLE_LEVEL = (0.6, 0.5)  # their (hepatocellular, cholestatic) means
 DOSE_SIGMA = (0.45, 0.4, 0.38, 0.38)  # log-scale spread of cumulative dose per class
 INFORMATIVE_LIPIDS = (3, 11, 27, 42, 58)  # 1-based: weakly track injury
 N_LIPID_FACTORS = 3
@@ -36,12 +40,15 @@ def make_dili(rng: np.random.Generator, site: DiliSite) -> pd.DataFrame:
     n = len(y)
     demo = _demographics(rng, site, y)
     dosing = _dosing(rng, site, y)
-    injury = rng.normal(np.take(INJURY_MEAN, y), np.take(INJURY_SD, y))
     dose_effect = site.dose_link * 0.35 * np.log(dosing["cumulative_dose_mg"] / site.cum_dose_means[0])
-    injury = injury + np.where(y > 0, dose_effect, 0.0)
-    liver = _liver_panel(rng, site, injury, demo["diabetes"])
-    bile = _bile_acids(rng, site, injury, n)
-    lipids = _lipids(rng, site, injury, n)
+    subtle = (y == 3) & (rng.random(n) < SUBTLE_SHARE)
+    hep_mean = np.where(subtle, SUBTLE_LEVEL[0], np.take(HEP_MEAN, y))
+    chol_mean = np.where(subtle, SUBTLE_LEVEL[1], np.take(CHOL_MEAN, y))
+    hep = rng.normal(hep_mean, np.take(HEP_SD, y)) + np.where(y > 0, dose_effect, 0.0)
+    chol = rng.normal(chol_mean, np.take(CHOL_SD, y))
+    liver = _liver_panel(rng, site, hep, chol, demo["diabetes"])
+    bile = _bile_acids(rng, site, chol, n)
+    lipids = _lipids(rng, site, hep + chol, n)
     columns = {DILI.label_column: y, **liver, **dosing, **demo, **bile, **lipids}
     return pd.DataFrame(columns)[[DILI.label_column, *DILI.features]]
 
@@ -72,44 +79,41 @@ def _dosing(rng: np.random.Generator, site: DiliSite, y: np.ndarray) -> dict[str
 
 
 def _liver_panel(
-    rng: np.random.Generator, site: DiliSite, injury: np.ndarray, diabetes: np.ndarray
+    rng: np.random.Generator, site: DiliSite, hep: np.ndarray, chol: np.ndarray, diabetes: np.ndarray
 ) -> dict[str, np.ndarray]:
-    n = len(injury)
+    n = len(hep)
 
     def noise(sd: float) -> np.ndarray:
         return rng.normal(0.0, sd, n)
 
     base = rng.normal(0.0, 0.25, n) + 0.15 * diabetes  # fatty-liver baseline
-    hep = site.alt_load * injury
     ck = 120.0 * np.exp(noise(0.6))
-    alt = 25.0 * site.alt_scale * np.exp(base + 0.75 * hep + noise(0.35))
-    ast = 22.0 * site.alt_scale * np.exp(0.8 * base + 0.65 * hep + noise(0.35)) + 0.03 * ck
-    bili = 0.6 * np.exp(0.13 * injury**2 * np.sign(injury) + noise(0.3))
-    direct_fraction = 0.2 + 0.3 / (1.0 + np.exp(-(injury - 2.0)))
+    alt = 25.0 * site.alt_scale * np.exp(base + 0.75 * site.alt_load * hep + noise(0.35))
+    ast = 22.0 * site.alt_scale * np.exp(0.8 * base + 0.65 * site.alt_load * hep + noise(0.35)) + 0.03 * ck
+    bili = 0.6 * np.exp(0.5 * chol + noise(0.3))
+    direct_fraction = 0.2 + 0.3 / (1.0 + np.exp(-(chol - 1.5)))
     return {
         "ALT": np.round(alt, 1),
         "AST": np.round(ast, 1),
-        "ALP": np.round(80.0 * np.exp(0.22 * injury + noise(0.25)), 1),
-        "GGT": np.round(30.0 * np.exp(base + 0.3 * injury + 0.2 * diabetes + noise(0.4)), 1),
+        "ALP": np.round(80.0 * np.exp(0.3 * chol + noise(0.25)), 1),
+        "GGT": np.round(30.0 * np.exp(base + 0.3 * chol + 0.2 * diabetes + noise(0.4)), 1),
         "total_bilirubin": np.round(bili, 2),
         "direct_bilirubin": np.round(bili * direct_fraction, 2),
-        "albumin": np.round(np.clip(4.2 - 0.12 * injury + noise(0.3), 2.0, 5.4), 2),
-        "INR": np.round(np.exp(0.03 * np.clip(injury, 0, None) ** 2 + noise(0.06)), 2),
+        "albumin": np.round(np.clip(4.2 - 0.12 * chol + noise(0.3), 2.0, 5.4), 2),
+        "INR": np.round(np.exp(0.05 * np.clip(chol, 0, None) ** 2 + noise(0.06)), 2),
         "creatine_kinase": np.round(ck, 1),
-        "LDH": np.round(180.0 * np.exp(0.1 * injury + noise(0.2)), 1),
-        "total_protein": np.round(np.clip(7.0 - 0.05 * injury + noise(0.4), 4.5, 9.0), 2),
+        "LDH": np.round(180.0 * np.exp(0.1 * hep + noise(0.2)), 1),
+        "total_protein": np.round(np.clip(7.0 - 0.05 * chol + noise(0.4), 4.5, 9.0), 2),
     }
 
 
-def _bile_acids(
-    rng: np.random.Generator, site: DiliSite, injury: np.ndarray, n: int
-) -> dict[str, np.ndarray]:
+def _bile_acids(rng: np.random.Generator, site: DiliSite, chol: np.ndarray, n: int) -> dict[str, np.ndarray]:
     """Bile acids (umol/L): a shared cholestatic response plus species-specific noise."""
     k = len(BILE_ACIDS)
     weights = np.linspace(0.45, 0.1, k) * site.bile_load
     baseline = np.geomspace(2.0, 0.2, k) * site.bile_scale
     shared = rng.normal(0.0, 0.3, n)
-    logs = np.outer(injury, weights) + shared[:, None] + rng.normal(0.0, 0.5, (n, k))
+    logs = np.outer(chol, weights) + shared[:, None] + rng.normal(0.0, 0.5, (n, k))
     values = baseline * np.exp(logs)
     return {name: np.round(values[:, i], 3) for i, name in enumerate(BILE_ACIDS)}
 

@@ -20,8 +20,8 @@ from cohortbench.cohorts.spec import CLINICAL, GENES, NEUROMUSCULAR, SIGNATURES,
 
 STRUCTURE_SEED = 20_240_602  # fixed biology shared by every seed and site
 MODULE_WEIGHTS = (1.0, -0.85, 0.7, 0.6, -0.5, 0.45, 0.0, 0.0, 0.0, 0.0)
-MODULE_NOISE = 0.9  # biological spread of module activity within a class
-GENE_NOISE = 2.0  # gene-level noise: one gene alone says little, the module mean much more
+MODULE_NOISE = 0.5  # biological spread of module activity within a class
+GENE_NOISE = 1.5  # gene-level noise: one gene alone says little, the module mean much more
 SIGNATURE_FOREIGN = 6  # of 20 genes in a signature's set, this many come from other modules
 
 
@@ -60,8 +60,9 @@ def site_effects(site_name: str, site: NeuroSite, bio: Biology) -> tuple[np.ndar
     """Per-gene batch offsets and module weights of a site: fixed per site, independent of the seed."""
     rng = np.random.default_rng([STRUCTURE_SEED, zlib.crc32(site_name.encode())])
     batch = rng.normal(0.0, site.batch_sd, len(bio.gene_mean))
-    weights = np.asarray(MODULE_WEIGHTS) + site.module_tilt * rng.normal(0.0, 1.0, len(MODULE_WEIGHTS))
-    return batch, weights
+    base = np.asarray(MODULE_WEIGHTS)
+    weights = base + site.module_tilt * rng.normal(0.0, 1.0, len(base))
+    return batch, weights * (np.linalg.norm(base) / np.linalg.norm(weights))  # same strength, other pathways
 
 
 def make_neuromuscular(rng: np.random.Generator, site_name: str, site: NeuroSite) -> pd.DataFrame:
