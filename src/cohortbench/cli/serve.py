@@ -26,10 +26,13 @@ def serve(
 
 def worker(
     max_jobs: Annotated[int, typer.Option(help="Stop after this many jobs (0 = run forever)")] = 0,
+    lease_seconds: Annotated[
+        int, typer.Option(help="Job lease; a dead worker's job is retaken after it")
+    ] = 60,
     data_dir: DataDir = DEFAULT_DATA_DIR,
 ) -> None:
     """Run a job worker (run several for more throughput; jobs are leased, so a killed worker loses nothing)."""
     from cohortbench.service.worker import make_worker
 
     platform = open_platform(data_dir, embedded_worker=False)
-    make_worker(platform).run(max_jobs=max_jobs or None)
+    make_worker(platform, lease_seconds=lease_seconds).run(max_jobs=max_jobs or None)
