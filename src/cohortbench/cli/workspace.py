@@ -144,4 +144,4 @@ def create_user(
         _user, token = users.create_user(
             session, name=name, display_name=display_name or None, actor=admin.name
         )
-    console.print(f"user {name} created; API token (shown once): {token}")
+    typer.echo(f"user {name} created; API token (shown once): {token}")

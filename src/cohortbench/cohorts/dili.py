@@ -1,11 +1,13 @@
-"""The DILI severity cohort: a latent injury score drives the liver panel and bile acids.
+"""The DILI severity cohort: two latent injury axes drive the liver panel and bile acids.
 
-Each patient gets a class, a cumulative dose drawn around the class's mean (rising with
-severity), and a latent injury score around the class's level, nudged by dose: more drug,
-steeper ALT trajectory. Transaminases, bilirubin, INR and bile acids read the injury score
-through noisy, site-calibrated assays; creatine kinase is a muscle confounder; the lipid
-panel is correlated noise with a few weakly informative species. Severe and moderate
-overlap on every single marker: they separate only by combining dose, ALT and bile acids.
+Each patient gets a class and a cumulative dose drawn around the class's mean (rising with
+severity, exact class means). Two latent scores sit around the class's level: hepatocellular
+injury (ALT, AST, LDH), nudged by dose so more drug means a steeper ALT rise, and cholestatic
+/ synthetic injury (bile acids, bilirubin, ALP, INR, albumin). Mild is transaminases alone;
+moderate adds cholestasis; severe adds more of both, except a share of severe cases caught
+early whose labs are barely up: only high dose and bile acids hint at them, which a model
+that ignores class weights tends to miss. Assays are noisy and site-calibrated; creatine
+kinase is a muscle confounder; the lipid panel is correlated noise with a few weak species.
 """
 
 from __future__ import annotations

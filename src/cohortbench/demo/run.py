@@ -14,16 +14,18 @@ from typing import Any
 
 import uvicorn
 from rich.console import Console
+from sqlalchemy import select
 
 from cohortbench.api import create_app
 from cohortbench.cli.tables import leaderboard_table
 from cohortbench.client import Client
-from cohortbench.cohorts import generate, get_spec, split
+from cohortbench.cohorts import generate, get_spec
 from cohortbench.demo.internal import build_internal_bundle
 from cohortbench.demo.scenario import WORKSPACES, DemoWorkspace
 from cohortbench.errors import CohortbenchError
 from cohortbench.service import Platform, Settings, users, workspaces
 from cohortbench.service.bootstrap import local_admin
+from cohortbench.store.models import Workspace
 
 console = Console()
 
@@ -90,22 +92,29 @@ def _setup(platform: Platform) -> dict[str, str]:
     return tokens
 
 
-def _bundle(ws: DemoWorkspace, bundle: str, options: DemoOptions) -> Path:
+def _bundle(platform: Platform, ws: DemoWorkspace, bundle: str, options: DemoOptions) -> Path:
     if bundle != "internal":
         path = options.examples_dir / bundle
         if not (path / "cohortbench.toml").exists():
             raise CohortbenchError(f"example bundle {path} not found (run the demo from the repository root)")
         return path
-    train, _holdout = split(generate(ws.cohort), get_spec(ws.cohort))
+    # The owner's team trains on the workspace's own train split, never on a row of its holdout.
+    with platform.session() as session:
+        workspace = session.scalar(select(Workspace).where(Workspace.name == ws.cohort))
+        if workspace is None:
+            raise CohortbenchError(f"workspace {ws.cohort!r} was not created")
+        version = workspaces.latest_version(session, workspace)
+        train, _holdout = workspaces.load_cohort(platform, version, workspace)
     return build_internal_bundle(train, options.data_dir / "internal-bundle")
 
 
-def _submit_all(url: str, tokens: dict[str, str], options: DemoOptions) -> None:
+def _submit_all(platform: Platform, url: str, tokens: dict[str, str], options: DemoOptions) -> None:
     pending = []
     for ws in WORKSPACES:
         for c in ws.contributors:
             client = Client(url, tokens[c.user])
-            submission = client.submit(ws.cohort, _bundle(ws, c.bundle, options), plan=dict(c.plan))
+            bundle = _bundle(platform, ws, c.bundle, options)
+            submission = client.submit(ws.cohort, bundle, plan=dict(c.plan))
             console.print(f"  {c.display_name} submitted {submission.name} to {ws.cohort} (#{submission.id})")
             pending.append((client, submission))
     for client, submission in pending:
@@ -131,7 +140,7 @@ def run_demo(options: DemoOptions) -> dict[str, Any]:
     server, thread = _start_server(platform, options.host, port)
     url = f"http://{options.host}:{port}"
     console.print(f"contributors submit through the API at {url}; the worker runs baseline and finetune")
-    _submit_all(url, tokens, options)
+    _submit_all(platform, url, tokens, options)
     owner = Client(url, tokens["owner"])
     boards = {}
     for ws in WORKSPACES:

@@ -44,7 +44,7 @@ WORKSPACES = (
         rules=Rules(quota=5, budget_pflop=100.0, end_date=date(2027, 2, 18), resources=BRIEF_RESOURCES),
         class_labels={"0": "No injury", "1": "Mild", "2": "Moderate", "3": "Severe DILI"},
         contributors=(
-            Contributor("contributor-a", "Contributor A", "dili/sklearn"),
+            Contributor("contributor-a", "Contributor A", "dili/torch"),
             Contributor("contributor-b", "Contributor B", "dili/xgboost"),
             Contributor("contributor-c", "Contributor C", "dili/lightgbm", {"class_weight": None}),
         ),
@@ -61,7 +61,10 @@ WORKSPACES = (
         contributors=(
             Contributor("internal-team", "Internal team", "internal"),
             Contributor("contributor-a", "Contributor A", "neuromuscular/xgboost"),
-            Contributor("contributor-b", "Contributor B", "neuromuscular/torch"),
+            # a plan set from the notebook: longer training with weight decay on the small cohort
+            Contributor(
+                "contributor-b", "Contributor B", "neuromuscular/torch", {"epochs": 60, "weight_decay": 0.05}
+            ),
             Contributor("contributor-c", "Contributor C", "neuromuscular/lightgbm"),
         ),
     ),

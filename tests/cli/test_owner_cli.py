@@ -1,0 +1,164 @@
+"""The owner's CLI on a local data directory, and a contributor's CLI against `cohortbench serve`."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.service.conftest import make_bundle, tiny_cohort
+
+
+def cli(
+    *args: str, data_dir: Path, check: bool = True, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    argv = [sys.executable, "-m", "cohortbench.cli", *args]
+    full_env = {**os.environ, "COHORTBENCH_DATA_DIR": str(data_dir), **(env or {})}
+    done = subprocess.run(argv, capture_output=True, text=True, env=full_env, timeout=300)
+    if check:
+        assert done.returncode == 0, done.stderr
+    return done
+
+
+@pytest.fixture
+def local(tmp_path: Path) -> Path:
+    data_dir = tmp_path / "data"
+    table = tmp_path / "cohort.csv"
+    tiny_cohort().to_csv(table, index=False)
+    cli(
+        "workspace",
+        "create",
+        "tiny",
+        "--data",
+        str(table),
+        "--label",
+        "label",
+        "--critical",
+        "high",
+        "--id",
+        "pid",
+        "--holdout",
+        "0.25",
+        "--end-date",
+        "2030-01-01",
+        data_dir=data_dir,
+    )
+    return data_dir
+
+
+def _token(output: str) -> str:
+    match = re.search(r"token \(shown once\): (\S+)", output)
+    assert match, output
+    return match.group(1)
+
+
+def test_workspace_lifecycle(local: Path) -> None:
+    listing = cli("workspace", "list", data_dir=local).stdout
+    assert "tiny" in listing and "180/60" in listing
+    token = _token(cli("user", "create", "alice", data_dir=local).stdout)
+    assert len(token) > 20
+    cli("workspace", "invite", "tiny", "alice", data_dir=local)
+    updated = cli(
+        "workspace", "update", "tiny", "--set", "quota=3", "--reason", "smaller pilot", data_dir=local
+    )
+    assert '"quota": 3' in updated.stdout
+    cli("workspace", "publish", "tiny", data_dir=local)
+    bad = cli("workspace", "update", "tiny", "--set", "quota=0", data_dir=local, check=False)
+    assert bad.returncode == 1 and bad.stderr.startswith("error: ") and "Traceback" not in bad.stderr
+
+
+def test_create_refuses_a_bad_table_with_one_line(tmp_path: Path) -> None:
+    table = tmp_path / "bad.csv"
+    frame = tiny_cohort()
+    frame.loc[3, "f1"] = None
+    frame.to_csv(table, index=False)
+    done = cli(
+        "workspace",
+        "create",
+        "bad",
+        "--data",
+        str(table),
+        "--label",
+        "label",
+        "--critical",
+        "high",
+        "--id",
+        "pid",
+        data_dir=tmp_path / "d",
+        check=False,
+    )
+    assert done.returncode == 1 and "missing values" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_audit_verify_and_export_detect_tampering(local: Path, tmp_path: Path) -> None:
+    assert "intact" in cli("audit", "verify", data_dir=local).stdout
+    out = tmp_path / "audit.jsonl"
+    cli("audit", "export", "--out", str(out), data_dir=local)
+    entries = [json.loads(line) for line in out.read_text().splitlines()]
+    assert entries and {"actor", "action", "hash"} <= set(entries[0])
+    db = sqlite3.connect(local / "cohortbench.db")
+    db.execute("DROP TRIGGER IF EXISTS audit_entries_no_update")
+    for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type='trigger'").fetchall():
+        db.execute(f"DROP TRIGGER {name}")
+    db.execute("UPDATE audit_entries SET actor='mallory' WHERE id=1")
+    db.commit()
+    db.close()
+    broken = cli("audit", "verify", data_dir=local, check=False)
+    assert broken.returncode == 1 and "modified" in broken.stdout
+
+
+@pytest.fixture
+def server(local: Path) -> Iterator[tuple[str, str]]:
+    token = _token(cli("user", "create", "alice", data_dir=local).stdout)
+    cli("workspace", "invite", "tiny", "alice", data_dir=local)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {
+        **os.environ,
+        "COHORTBENCH_DATA_DIR": str(local),
+        "COHORTBENCH_BOOTSTRAP_RESAMPLES": "200",
+        "COHORTBENCH_IMPORTANCE_REPEATS": "1",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cohortbench.cli", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                break
+        except OSError:
+            assert time.monotonic() < deadline and proc.poll() is None, "server did not start"
+            time.sleep(0.2)
+    yield url, token
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+def test_contributor_submits_and_reads_the_leaderboard(server: tuple[str, str], tmp_path: Path) -> None:
+    url, token = server
+    env = {"COHORTBENCH_URL": url, "COHORTBENCH_TOKEN": token}
+    bundle = make_bundle(tmp_path / "bundle")
+    done = cli("submit", "tiny", str(bundle), data_dir=tmp_path, env=env)
+    assert "succeeded" in done.stdout and "macro_f1" in done.stdout
+    board = cli("leaderboard", "tiny", data_dir=tmp_path, env=env).stdout
+    assert "tiny-lr" in board
+    assert "succeeded" in cli("results", "1", data_dir=tmp_path, env=env).stdout
+    wrong = cli(
+        "leaderboard", "tiny", data_dir=tmp_path, env={**env, "COHORTBENCH_TOKEN": "nope"}, check=False
+    )
+    assert wrong.returncode == 1 and "401" in wrong.stderr
