@@ -94,28 +94,23 @@ def system_args() -> list[str]:
 
 
 def filesystem_args(mounts: Mounts, *, tmp_bytes: int, gpu: bool) -> list[str]:
-    """bwrap arguments for the file system view of one run."""
+    """bwrap arguments for the file system view of one run.
+
+    The private /tmp (and /dev/shm) come first and the runtime is bound after them: a checkout or
+    venv that lives under the host's /tmp (a CI clone, say) is mounted on top of the private
+    tmpfs instead of being hidden by it.
+    """
     args = system_args()
+    args += ["--proc", "/proc", "--dev", "/dev"]
+    args += ["--size", str(tmp_bytes), "--perms", "1777", "--tmpfs", SANDBOX_TMP]
+    # a small /dev/shm for POSIX semaphores (joblib, torch DataLoader); counted apart from /tmp
+    args += ["--size", str(min(tmp_bytes, SHM_BYTES)), "--perms", "1777", "--tmpfs", "/dev/shm"]  # noqa: S108
     for path in runtime_dirs():
         args += [*_parents(path), "--ro-bind", str(path), str(path)]
     args += ["--perms", "0755", "--dir", JOB_ROOT]
     args += ["--ro-bind", str(mounts.input_dir), f"{JOB_ROOT}/input"]
     args += ["--ro-bind", str(mounts.bundle_dir), f"{JOB_ROOT}/bundle"]
     args += ["--bind", str(mounts.output_dir), f"{JOB_ROOT}/output"]
-    args += [
-        "--proc",
-        "/proc",
-        "--dev",
-        "/dev",
-        "--size",
-        str(tmp_bytes),
-        "--perms",
-        "1777",
-        "--tmpfs",
-        SANDBOX_TMP,
-    ]
-    # a small /dev/shm for POSIX semaphores (joblib, torch DataLoader); counted apart from /tmp
-    args += ["--size", str(min(tmp_bytes, SHM_BYTES)), "--perms", "1777", "--tmpfs", "/dev/shm"]  # noqa: S108
     if gpu:
         args += [
             a for dev in sorted(Path("/dev").glob("nvidia*")) for a in ("--dev-bind", str(dev), str(dev))
