@@ -29,15 +29,12 @@ def cli(
     return done
 
 
-@pytest.fixture
-def local(tmp_path: Path) -> Path:
-    data_dir = tmp_path / "data"
-    table = tmp_path / "cohort.csv"
-    tiny_cohort().to_csv(table, index=False)
-    cli(
+def create_args(name: str, table: Path) -> list[str]:
+    """`workspace create` of the tiny cohort: label, critical class and id column."""
+    return [
         "workspace",
         "create",
-        "tiny",
+        name,
         "--data",
         str(table),
         "--label",
@@ -46,12 +43,15 @@ def local(tmp_path: Path) -> Path:
         "high",
         "--id",
         "pid",
-        "--holdout",
-        "0.25",
-        "--end-date",
-        "2030-01-01",
-        data_dir=data_dir,
-    )
+    ]
+
+
+@pytest.fixture
+def local(tmp_path: Path) -> Path:
+    data_dir = tmp_path / "data"
+    table = tmp_path / "cohort.csv"
+    tiny_cohort().to_csv(table, index=False)
+    cli(*create_args("tiny", table), "--holdout", "0.25", "--end-date", "2030-01-01", data_dir=data_dir)
     return data_dir
 
 
@@ -81,21 +81,7 @@ def test_create_refuses_a_bad_table_with_one_line(tmp_path: Path) -> None:
     frame = tiny_cohort()
     frame.loc[3, "f1"] = None
     frame.to_csv(table, index=False)
-    done = cli(
-        "workspace",
-        "create",
-        "bad",
-        "--data",
-        str(table),
-        "--label",
-        "label",
-        "--critical",
-        "high",
-        "--id",
-        "pid",
-        data_dir=tmp_path / "d",
-        check=False,
-    )
+    done = cli(*create_args("bad", table), data_dir=tmp_path / "d", check=False)
     assert done.returncode == 1 and "missing values" in done.stderr and "Traceback" not in done.stderr
 
 

@@ -14,7 +14,6 @@ from typing import Any
 
 import uvicorn
 from rich.console import Console
-from sqlalchemy import select
 
 from cohortbench.api import create_app
 from cohortbench.cli.tables import leaderboard_table
@@ -25,7 +24,6 @@ from cohortbench.demo.scenario import WORKSPACES, DemoWorkspace
 from cohortbench.errors import CohortbenchError
 from cohortbench.service import Platform, Settings, users, workspaces
 from cohortbench.service.bootstrap import local_admin
-from cohortbench.store.models import Workspace
 
 console = Console()
 
@@ -59,8 +57,8 @@ def _start_server(platform: Platform, host: str, port: int) -> tuple[uvicorn.Ser
     return server, thread
 
 
-def _setup(platform: Platform) -> dict[str, str]:
-    """Users, the two workspaces and their members; returns each user's token."""
+def _setup(platform: Platform, options: DemoOptions) -> dict[str, str]:
+    """Users, the two workspaces, their members and the owner's own bundle; returns each user's token."""
     tokens: dict[str, str] = {}
     with platform.session() as session:
         owner, token = local_admin(session)
@@ -89,32 +87,33 @@ def _setup(platform: Platform) -> dict[str, str]:
             workspace.settings = {**workspace.settings, "class_labels": ws.class_labels}
             for c in ws.contributors:
                 workspaces.invite(session, actor=owner, name=ws.cohort, user_name=c.user)
+            if any(c.bundle == "internal" for c in ws.contributors):
+                # the owner's team trains on the workspace's own train split, never on a holdout row
+                version = workspaces.latest_version(session, workspace)
+                train, _holdout = workspaces.load_cohort(platform, version, workspace)
+                build_internal_bundle(train, _internal_dir(ws, options))
     return tokens
 
 
-def _bundle(platform: Platform, ws: DemoWorkspace, bundle: str, options: DemoOptions) -> Path:
-    if bundle != "internal":
-        path = options.examples_dir / bundle
-        if not (path / "cohortbench.toml").exists():
-            raise CohortbenchError(f"example bundle {path} not found (run the demo from the repository root)")
-        return path
-    # The owner's team trains on the workspace's own train split, never on a row of its holdout.
-    with platform.session() as session:
-        workspace = session.scalar(select(Workspace).where(Workspace.name == ws.cohort))
-        if workspace is None:
-            raise CohortbenchError(f"workspace {ws.cohort!r} was not created")
-        version = workspaces.latest_version(session, workspace)
-        train, _holdout = workspaces.load_cohort(platform, version, workspace)
-    return build_internal_bundle(train, options.data_dir / "internal-bundle")
+def _internal_dir(ws: DemoWorkspace, options: DemoOptions) -> Path:
+    return options.data_dir / f"internal-bundle-{ws.cohort}"
 
 
-def _submit_all(platform: Platform, url: str, tokens: dict[str, str], options: DemoOptions) -> None:
+def _bundle(ws: DemoWorkspace, bundle: str, options: DemoOptions) -> Path:
+    if bundle == "internal":
+        return _internal_dir(ws, options)
+    path = options.examples_dir / bundle
+    if not (path / "cohortbench.toml").exists():
+        raise CohortbenchError(f"example bundle {path} not found (run the demo from the repository root)")
+    return path
+
+
+def _submit_all(url: str, tokens: dict[str, str], options: DemoOptions) -> None:
     pending = []
     for ws in WORKSPACES:
         for c in ws.contributors:
             client = Client(url, tokens[c.user])
-            bundle = _bundle(platform, ws, c.bundle, options)
-            submission = client.submit(ws.cohort, bundle, plan=dict(c.plan))
+            submission = client.submit(ws.cohort, _bundle(ws, c.bundle, options), plan=dict(c.plan))
             console.print(f"  {c.display_name} submitted {submission.name} to {ws.cohort} (#{submission.id})")
             pending.append((client, submission))
     for client, submission in pending:
@@ -136,11 +135,11 @@ def run_demo(options: DemoOptions) -> dict[str, Any]:
     port = options.port if options.serve else _free_port(options.host)
     console.rule("cohortbench demo")
     console.print("creating the DILI and neuromuscular workspaces from the reference cohorts")
-    tokens = _setup(platform)
+    tokens = _setup(platform, options)
     server, thread = _start_server(platform, options.host, port)
     url = f"http://{options.host}:{port}"
     console.print(f"contributors submit through the API at {url}; the worker runs baseline and finetune")
-    _submit_all(platform, url, tokens, options)
+    _submit_all(url, tokens, options)
     owner = Client(url, tokens["owner"])
     boards = {}
     for ws in WORKSPACES:
