@@ -4,7 +4,8 @@ Run: .venv/bin/python benchmarks/leaderboard_load.py [--submissions 1000] [--req
 
 Builds a throwaway deployment (SQLite in a temp data dir): an owner, 20 contributors, the
 DILI workspace and N succeeded submissions (baseline + finetune runs with scored results)
-inserted straight through the ORM, because running 1,000 real evaluations would take hours.
+inserted straight through the ORM, because running 1,000 real evaluations would take hours (each
+submission gets the leaderboard summary the worker writes when it finishes).
 A few distinct scorer results are computed once and reused. The API then runs under uvicorn
 in a child process on 127.0.0.1 (so the client does not share the server's GIL), and the
 client sends a bounded number of GET /api/v1/workspaces/dili/leaderboard requests, first
@@ -34,7 +35,7 @@ from sqlalchemy.orm import Session
 from cohortbench.cohorts import generate
 from cohortbench.scoring import score
 from cohortbench.service import Platform, Settings, users, workspaces
-from cohortbench.service.results import headline_of
+from cohortbench.service.results import board_of, headline_of
 from cohortbench.store.models import Result, Run, Submission, User, Workspace
 
 WORKSPACE = "dili"
@@ -151,6 +152,8 @@ def _insert_submissions(
             session.add(run)
             session.flush()
             session.add(Result(run_id=run.id, result=result, headline=headline))
+        session.flush()
+        sub.board = board_of(session, sub.id)  # as the worker does when a submission finishes
 
 
 # --- the server -----------------------------------------------------------------------------

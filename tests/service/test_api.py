@@ -9,8 +9,11 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from cohortbench.client import ApiError, zip_bundle
+from cohortbench.service.results import board_of
+from cohortbench.store.models import Submission
 from tests.service.conftest import Deployment, make_bundle
 
 API = "/api/v1"
@@ -163,6 +166,7 @@ def test_full_evaluation_and_visibility(deployment: Deployment, tmp_path: Path) 
     assert list(alice.leaderboard("tiny").submission_id) == [sub_a.id]
     owner = deployment.client("owner")
     assert set(owner.leaderboard("tiny").submission_id) == {sub_a.id, sub_b.id}
+    _assert_board_kept_by_the_worker(deployment)
     owner._post(f"{API}/workspaces/tiny/publish")
     assert set(alice.leaderboard("tiny").submission_id) == {sub_a.id, sub_b.id}
     with pytest.raises(ApiError) as err:
@@ -170,6 +174,20 @@ def test_full_evaluation_and_visibility(deployment: Deployment, tmp_path: Path) 
     assert err.value.status == 403
     verify = owner._get(f"{API}/audit/verify")
     assert verify["ok"] and verify["n_entries"] > 10
+
+
+def _assert_board_kept_by_the_worker(deployment: Deployment) -> None:
+    """The worker stored each finished submission's board; without it the leaderboard is the same."""
+    tokens = {who: deployment.tokens[who] for who in ("owner", "alice")}
+    url = f"{API}/workspaces/tiny/leaderboard"
+    before = {who: deployment.http.get(url, headers=_auth(t)).content for who, t in tokens.items()}
+    with deployment.platform.session() as session:
+        submissions = session.scalars(select(Submission)).all()
+        assert submissions and all(s.board == board_of(session, s.id) for s in submissions)
+        for submission in submissions:
+            submission.board = None
+    after = {who: deployment.http.get(url, headers=_auth(t)).content for who, t in tokens.items()}
+    assert after == before
 
 
 def test_no_record_level_value_reaches_a_contributor(deployment: Deployment, tmp_path: Path) -> None:

@@ -7,10 +7,11 @@ from pathlib import Path
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect, select, text
 
-from cohortbench.store.db import alembic_config, default_url, make_engine, migrate
-from cohortbench.store.models import Base
+from cohortbench.store.db import alembic_config, default_url, make_engine, migrate, session_factory
+from cohortbench.store.models import Base, Result, Submission
+from tests.conftest import add_run
 
 
 def test_migrations_match_the_models(empty_db_url: str) -> None:
@@ -31,7 +32,7 @@ def test_migrate_twice_is_a_no_op(empty_db_url: str) -> None:
         migrate(engine)
         migrate(engine)
         with engine.connect() as connection:
-            assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0001"
+            assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0002"
     finally:
         engine.dispose()
 
@@ -80,3 +81,43 @@ def test_downgrade_removes_everything_and_upgrade_restores_it(empty_db_url: str)
             assert set(inspect(connection).get_table_names()) >= set(Base.metadata.tables)
     finally:
         engine.dispose()
+
+
+def test_0002_gives_submissions_that_finished_before_it_their_board(empty_db_url: str) -> None:
+    """The leaderboard summary is worked out from the runs of each finished submission, once."""
+    engine = make_engine(empty_db_url)
+    try:
+        migrate(engine)
+        with session_factory(engine)() as session, session.begin():
+            run = add_run(session, name="done")
+            run.status = "succeeded"
+            run.resources = {"cpu_seconds": 3.5, "gpu_seconds": 1.0, "n_parameters": 7}
+            headline = {
+                "macro_f1": {"value": 0.5123456789012345, "low": 0.4, "high": 0.6},
+                "ece": 0.1,
+                "per_class_recall": {"a": 1.0, "b": 0.0},
+            }
+            session.add(Result(run_id=run.id, result={"big": [1.0] * 100}, headline=headline))
+            session.get_one(Submission, run.submission_id).status = "succeeded"
+            add_run(session, name="queued")
+        with engine.begin() as connection:
+            config = alembic_config()
+            config.attributes["connection"] = connection
+            command.downgrade(config, "0001")
+            assert "board" not in {c["name"] for c in inspect(connection).get_columns("submissions")}
+        migrate(engine)
+        with session_factory(engine)() as session:
+            boards = {s.name: s.board for s in session.scalars(select(Submission))}
+    finally:
+        engine.dispose()
+    assert boards == {
+        "done": {
+            "headlines": {
+                "baseline": {"macro_f1": {"value": 0.5123456789012345, "low": 0.4, "high": 0.6}, "ece": 0.1}
+            },
+            "cpu_seconds": 3.5,
+            "gpu_seconds": 1.0,
+            "n_parameters": 7,
+        },
+        "queued": None,
+    }

@@ -12,6 +12,7 @@ from cohortbench.privacy.leaderboard import (
     ladder_decision,
     release_score,
     release_step,
+    score_rounder,
 )
 from cohortbench.privacy.ledger import BudgetExhaustedError, LedgerEntry, PrivacyLedger
 from cohortbench.privacy.released import MIN_CELL, Released
@@ -48,6 +49,7 @@ __all__ = [
     "release_score",
     "release_step",
     "require_weights_export",
+    "score_rounder",
     "summarize",
     "trimmed_quantile",
 ]

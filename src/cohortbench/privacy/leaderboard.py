@@ -11,7 +11,7 @@ beats the contributor's best by more than one standard error of the paired loss 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,11 +41,29 @@ def release_step(n_holdout: int) -> float:
 
 def release_score(value: float, *, n_holdout: int) -> float:
     """`value` rounded to the release step of a holdout of n_holdout records."""
-    if not math.isfinite(value):
-        raise ValidationError(f"a score must be a finite number, got {value}")
+    return score_rounder(n_holdout)(value)
+
+
+def score_rounder(n_holdout: int) -> Callable[[float], float]:
+    """`release_score` for one holdout size, its step worked out once (a leaderboard rounds thousands).
+
+    The result depends only on the number of steps, so each one's decimal rounding (the slow part)
+    is done once: a score in [0, 1] takes one of at most 1/step + 1 values.
+    """
     step = release_step(n_holdout)
     decimals = max(0, -math.floor(math.log10(step)) + 1)
-    return round(round(value / step) * step, decimals)
+    by_steps: dict[int, float] = {}
+
+    def rounded(value: float) -> float:
+        if not math.isfinite(value):
+            raise ValidationError(f"a score must be a finite number, got {value}")
+        steps = round(value / step)
+        out = by_steps.get(steps)
+        if out is None:
+            out = by_steps[steps] = round(steps * step, decimals)
+        return out
+
+    return rounded
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from cohortbench.jobs import JobContext, RetryableError
 from cohortbench.sandbox import RunOutcome, RunRequest, permutation_specs, run_in_sandbox
 from cohortbench.scoring import PermutedPrediction, Result, score
 from cohortbench.service.platform import Platform
-from cohortbench.service.results import headline_of, limits_for
+from cohortbench.service.results import board_of, headline_of, limits_for
 from cohortbench.service.workspaces import load_cohort, rules_of, usage
 from cohortbench.store import audit
 from cohortbench.store.models import CohortVersion, Run, Submission, User, Workspace
@@ -222,6 +222,7 @@ def _finish(platform: Platform, submission_id: int) -> None:
         failed = [r for r in runs if r.status == "failed"]
         submission.public_error = failed[0].public_error if failed else None
         submission.finished_at = datetime.now(UTC)
+        submission.board = board_of(session, submission_id)
         audit.append(
             session,
             actor="worker",

@@ -6,14 +6,17 @@ scores shown to non-owners go through the release rules of cohortbench.privacy.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from pydantic_core import from_json
+from sqlalchemy import Connection, Text, cast, select
 from sqlalchemy.orm import Session
 
-from cohortbench.privacy import coarsen_losses, coarsen_resources, release_score
+from cohortbench.privacy import coarsen_losses, coarsen_resources, score_rounder
 from cohortbench.sandbox import Limits
 from cohortbench.scoring import Result
 from cohortbench.service.access import get_workspace
@@ -31,6 +34,7 @@ HEADLINE_METRICS: tuple[str, ...] = (
     "balanced_accuracy",
     "weighted_f1",
 )
+BOARD_KEYS: tuple[str, ...] = (*HEADLINE_METRICS, "ece")  # what a row may show of a headline
 
 
 @dataclass(frozen=True)
@@ -116,16 +120,19 @@ def headline_of(result: Result) -> dict[str, Any]:
     return out
 
 
-def _interval(data: dict[str, Any] | None, metric: str, n_holdout: int | None) -> Interval | None:
+def _interval(
+    data: dict[str, Any] | None, metric: str, rounded: Callable[[float], float] | None
+) -> Interval | None:
+    """The metric's interval in a headline, each bound passed through `rounded` when given."""
     if not data or metric not in data or data[metric]["value"] is None:
         return None
     item = data[metric]
-    rnd = (
-        (lambda v: release_score(v, n_holdout=n_holdout) if v is not None else None)
-        if n_holdout
-        else (lambda v: v)
+    value, low, high = item["value"], item.get("low"), item.get("high")
+    if rounded is None:
+        return Interval(value, low, high)
+    return Interval(
+        rounded(value), None if low is None else rounded(low), None if high is None else rounded(high)
     )
-    return Interval(rnd(item["value"]), rnd(item.get("low")), rnd(item.get("high")))
 
 
 def run_view(run: Run, result: ResultRow | None, *, owner: bool, n_holdout: int) -> RunView:
@@ -201,19 +208,16 @@ def leaderboard(
     owner = role == "owner"
     rows = _rows(session, workspace, actor, owner=owner, released=released, n_holdout=n_holdout)
     metric = workspace.primary_metric
-    rows.sort(key=lambda r: -(_score_of(r) or -1.0))
-    ranked = [LeaderboardRow(**{**r.__dict__, "rank": i + 1}) for i, r in enumerate(rows)]
-    return Leaderboard(workspace.name, metric, workspace.critical_class or "", released, n_holdout, ranked)
+    return Leaderboard(workspace.name, metric, workspace.critical_class or "", released, n_holdout, rows)
 
 
-def _score_of(row: LeaderboardRow) -> float | None:
-    best = row.finetuned or row.baseline
+def _score_of(best: Interval | None) -> float | None:
     return best.value if best else None
 
 
 @dataclass
 class _Entry:
-    """One succeeded submission with everything its leaderboard row needs, gathered from one query."""
+    """One succeeded submission with everything its leaderboard row needs."""
 
     submission_id: int
     user_id: int
@@ -223,73 +227,127 @@ class _Entry:
     status: str
     claimed: dict[str, Any]
     compute_pflop: float
-    headlines: dict[str, dict[str, Any]] = field(default_factory=dict)
-    cpu_seconds: float = 0.0
-    gpu_seconds: float = 0.0
-    n_parameters: Any = None
+    board: dict[str, Any]  # see board_of
+
+
+def board_of(session: Session | Connection, submission_id: int) -> dict[str, Any]:
+    """What the leaderboard shows of a submission's runs, kept on it as `Submission.board`.
+
+    Each phase's headline cut to BOARD_KEYS, CPU and GPU seconds summed in run order, the last
+    parameter count given. The worker writes it when the submission finishes, so that the board
+    reads one small document per row, not every run's resources and result.
+    """
+    query = (
+        select(Run.phase, _text(Run.resources), _text(ResultRow.headline))
+        .outerjoin(ResultRow, ResultRow.run_id == Run.id)
+        .where(Run.submission_id == submission_id)
+        .order_by(Run.id)
+    )
+    headlines: dict[str, dict[str, Any]] = {}
+    cpu_seconds = gpu_seconds = 0.0
+    n_parameters = None
+    for phase, resources_text, headline_text in session.execute(query).all():
+        resources, headline = _decode(resources_text) or {}, _decode(headline_text)
+        if headline is not None:
+            headlines[phase] = {key: headline[key] for key in BOARD_KEYS if key in headline}
+        cpu_seconds += float(resources.get("cpu_seconds") or 0.0)
+        gpu_seconds += float(resources.get("gpu_seconds") or 0.0)
+        n_parameters = resources.get("n_parameters") or n_parameters
+    return {
+        "headlines": headlines,
+        "cpu_seconds": cpu_seconds,
+        "gpu_seconds": gpu_seconds,
+        "n_parameters": n_parameters,
+    }
 
 
 def _entries(session: Session, workspace: Workspace, actor: User, *, visible_all: bool) -> list[_Entry]:
-    """Submissions joined to their runs and results in ONE query (not two per submission).
+    """The succeeded submissions and their boards (`board_of`) in ONE query on the submissions.
 
-    Submissions come in the order the former per-row query returned them on SQLite (by user, then
-    id), which decides the rank of tied scores; runs come in id order, so the totals fold in run
-    order. A contributor who may not see the others yet gets only their own rows from the database.
+    They come in the order the former per-row query returned them on SQLite (by user, then id),
+    which decides the rank of tied scores. A contributor who may not see the others yet gets only
+    their own rows from the database. A submission that did not finish through the worker (one
+    inserted directly, as test fixtures do) has no stored board: it is worked out here instead.
     """
     query = (
         select(
             Submission.id, Submission.user_id, Submission.team, User.display_name, Submission.name,
-            Submission.framework, Submission.status, Submission.claimed, Submission.compute_pflop,
-            Run.phase, Run.resources, ResultRow.headline,
+            Submission.framework, Submission.status, _text(Submission.claimed), Submission.compute_pflop,
+            _text(Submission.board),
         )
         .join(User, User.id == Submission.user_id)
-        .outerjoin(Run, Run.submission_id == Submission.id)
-        .outerjoin(ResultRow, ResultRow.run_id == Run.id)
         .where(Submission.workspace_id == workspace.id, Submission.status == "succeeded")
-        .order_by(Submission.user_id, Submission.id, Run.id)
+        .order_by(Submission.user_id, Submission.id)
     )  # fmt: skip
     if not visible_all:
         query = query.where(Submission.user_id == actor.id)
-    entries: dict[int, _Entry] = {}
-    for sid, uid, team, display, name, fw, status, claimed, pflop, phase, res, head in session.execute(query):
-        entry = entries.get(sid)
-        if entry is None:
-            entry = entries[sid] = _Entry(sid, uid, team or display, name, fw, status, claimed or {}, pflop)
-        if phase is not None:
-            _add_run(entry, phase, res or {}, head)
-    return list(entries.values())
+    entries = []
+    for sid, uid, team, display, name, fw, status, claimed, pflop, stored in session.execute(query).all():
+        board = _decode(stored) or board_of(session, sid)
+        entries.append(
+            _Entry(sid, uid, team or display, name, fw, status, _decode(claimed) or {}, pflop, board)
+        )
+    return entries
 
 
-def _add_run(entry: _Entry, phase: str, resources: dict[str, Any], headline: dict[str, Any] | None) -> None:
-    """Fold one run into its submission: headline by phase, summed CPU/GPU seconds, last parameter count."""
-    if headline is not None:
-        entry.headlines[phase] = headline
-    entry.cpu_seconds += float(resources.get("cpu_seconds") or 0.0)
-    entry.gpu_seconds += float(resources.get("gpu_seconds") or 0.0)
-    entry.n_parameters = resources.get("n_parameters") or entry.n_parameters
+def _text(column: Any) -> Any:
+    """A JSON column as its stored text (PostgreSQL's json keeps the text as written), for `_decode`."""
+    return cast(column, Text)
+
+
+def _decode(text: str | None) -> Any:
+    """A JSON column read as text: pydantic-core's parser, several times faster than json.loads on
+    these float-heavy documents, with the same values; json.loads for what it refuses."""
+    if text is None:
+        return None
+    try:
+        return from_json(text)
+    except ValueError:  # e.g. a lone surrogate escape, which json.loads accepts
+        return json.loads(text)
 
 
 def _rows(
     session: Session, workspace: Workspace, actor: User, *, owner: bool, released: bool, n_holdout: int
 ) -> list[LeaderboardRow]:
+    """The rows, best score (finetuned, else baseline) first; ties keep the order of `_entries`."""
     metric = workspace.primary_metric
     rounding = None if owner or not rules_of(workspace).round_scores else n_holdout
+    rounded = score_rounder(rounding) if rounding else None
     entries = _entries(session, workspace, actor, visible_all=owner or released)
-    return [_row(e, actor, metric, rounding, workspace.critical_class or "") for e in entries]
+    scored = [
+        (
+            _interval(e.board["headlines"].get("baseline"), metric, rounded),
+            _interval(e.board["headlines"].get("finetune"), metric, rounded),
+            e,
+        )
+        for e in entries
+    ]
+    scored.sort(key=lambda s: -(_score_of(s[1] or s[0]) or -1.0))
+    critical_class = workspace.critical_class or ""
+    return [
+        _row(rank, e, b, f, actor, metric, rounded, critical_class)
+        for rank, (b, f, e) in enumerate(scored, start=1)
+    ]
 
 
 def _row(
-    entry: _Entry, actor: User, metric: str, rounding: int | None, critical_class: str
+    rank: int,
+    entry: _Entry,
+    b: Interval | None,
+    f: Interval | None,
+    actor: User,
+    metric: str,
+    rounded: Callable[[float], float] | None,
+    critical_class: str,
 ) -> LeaderboardRow:
-    """One leaderboard row (rank 0 until sorted): rounded intervals, transfer ratio, energy, warning."""
-    base, fine = entry.headlines.get("baseline"), entry.headlines.get("finetune")
+    """One leaderboard row from its baseline and finetuned intervals: transfer ratio, energy, warning."""
+    base, fine = entry.board["headlines"].get("baseline"), entry.board["headlines"].get("finetune")
     claimed = entry.claimed.get(metric)
-    b, f = _interval(base, metric, rounding), _interval(fine, metric, rounding)
-    crit = _interval(fine or base, "critical_recall", rounding)
-    energy = estimate_energy(cpu_seconds=entry.cpu_seconds, gpu_seconds=entry.gpu_seconds)
+    crit = _interval(fine or base, "critical_recall", rounded)
+    energy = estimate_energy(cpu_seconds=entry.board["cpu_seconds"], gpu_seconds=entry.board["gpu_seconds"])
     best = f or b
     return LeaderboardRow(
-        rank=0,
+        rank=rank,
         submission_id=entry.submission_id,
         contributor=entry.contributor,
         model=entry.model,
@@ -301,7 +359,7 @@ def _row(
         critical_recall=crit,
         transfer_ratio=(best.value / claimed) if (best and best.value is not None and claimed) else None,
         ece=(fine or base or {}).get("ece"),
-        n_parameters=entry.n_parameters,
+        n_parameters=entry.board["n_parameters"],
         compute_pflop=float(entry.compute_pflop or 0.0),
         energy_kwh=energy.kwh,
         co2e_g=energy.g_co2e,
