@@ -57,6 +57,19 @@ def test_dili_warning_marks_exactly_the_rows_with_low_severe_recall(summary: dic
 
 
 @pytest.mark.slow
+def test_dili_flags_a_good_headline_that_misses_severe_cases(summary: dict) -> None:
+    """The brief's Contributor C: flagged for severe recall, yet ranked above an unflagged contributor."""
+    rows = list(summary["leaderboards"]["dili"]["rows"])
+    flagged = [r for r in rows if r["warning"] is not None]
+    assert flagged, "no DILI contributor is flagged"
+    for row in flagged:
+        assert row["critical_recall"]["value"] < CRITICAL_RECALL_FLOOR
+        assert "class 3" in row["warning"]
+    below = [r for r in rows if r["warning"] is None and r["rank"] > min(f["rank"] for f in flagged)]
+    assert below, "every flagged contributor is also last on macro-F1: nothing hidden by the headline"
+
+
+@pytest.mark.slow
 def test_pathway_contributor_beats_the_internal_baseline(summary: dict) -> None:
     rows = _rows(summary, "neuromuscular")
     internal = rows["Internal team"]["baseline"]["value"]

@@ -4,10 +4,11 @@ Each patient gets a class and a cumulative dose drawn around the class's mean (r
 severity, exact class means). Two latent scores sit around the class's level: hepatocellular
 injury (ALT, AST, LDH), nudged by dose so more drug means a steeper ALT rise, and cholestatic
 / synthetic injury (bile acids, bilirubin, ALP, INR, albumin). Mild is transaminases alone;
-moderate adds cholestasis; severe adds more of both, except a share of severe cases caught
-early whose labs are barely up: only high dose and bile acids hint at them, which a model
-that ignores class weights tends to miss. Assays are noisy and site-calibrated; creatine
-kinase is a muscle confounder; the lipid panel is correlated noise with a few weak species.
+moderate adds cholestasis; severe sits only a little above moderate on both axes, so what
+tells severe from moderate is exposure: cumulative dose (tight around each class's mean) and
+the dose-driven ALT rise. A model that learned another site's exposure scale, or a site where
+severe cases were rarer than moderate ones, calls this cohort's severe cases moderate. Assays are noisy and site-calibrated; creatine kinase is a
+muscle confounder; the lipid panel is correlated noise with a few weak species.
 """
 
 from __future__ import annotations
@@ -18,13 +19,12 @@ import pandas as pd
 from cohortbench.cohorts.sites import DiliSite
 from cohortbench.cohorts.spec import BILE_ACIDS, DILI, LIPIDS
 
-HEP_MEAN = (0.0, 2.2, 2.4, 2.9)  # hepatocellular injury (transaminases, LDH), per class
+HEP_MEAN = (0.0, 2.0, 2.4, 2.55)  # hepatocellular injury (transaminases, LDH), per class
 HEP_SD = (0.25, 0.3, 0.35, 0.5)
-CHOL_MEAN = (0.0, 0.2, 1.4, 2.2)  # cholestatic / synthetic injury (bile acids, bilirubin, INR)
+CHOL_MEAN = (0.0, 0.6, 1.3, 1.75)  # cholestatic / synthetic injury (bile acids, bilirubin, INR)
 CHOL_SD = (0.25, 0.3, 0.4, 0.5)
-SUBTLE_SHARE = 0.3  # severe cases caught early: labs barely up, dose and bile acids give them away
-SUBTLE_LEVEL = (0.6, 0.5)  # their (hepatocellular, cholestatic) means
-DOSE_SIGMA = (0.45, 0.4, 0.38, 0.38)  # log-scale spread of cumulative dose per class
+BILE_NOISE = 0.35  # species-specific assay noise of the bile acids (log scale)
+DOSE_SIGMA = (0.45, 0.4, 0.25, 0.25)  # log-scale spread of cumulative dose per class
 INFORMATIVE_LIPIDS = (3, 11, 27, 42, 58)  # 1-based: weakly track injury
 N_LIPID_FACTORS = 3
 STRUCTURE_SEED = 20_240_601  # fixed biology shared by every seed and site
@@ -43,11 +43,8 @@ def make_dili(rng: np.random.Generator, site: DiliSite) -> pd.DataFrame:
     demo = _demographics(rng, site, y)
     dosing = _dosing(rng, site, y)
     dose_effect = site.dose_link * 0.35 * np.log(dosing["cumulative_dose_mg"] / site.cum_dose_means[0])
-    subtle = (y == 3) & (rng.random(n) < SUBTLE_SHARE)
-    hep_mean = np.where(subtle, SUBTLE_LEVEL[0], np.take(HEP_MEAN, y))
-    chol_mean = np.where(subtle, SUBTLE_LEVEL[1], np.take(CHOL_MEAN, y))
-    hep = rng.normal(hep_mean, np.take(HEP_SD, y)) + np.where(y > 0, dose_effect, 0.0)
-    chol = rng.normal(chol_mean, np.take(CHOL_SD, y))
+    hep = rng.normal(np.take(HEP_MEAN, y), np.take(HEP_SD, y)) + np.where(y > 0, dose_effect, 0.0)
+    chol = rng.normal(np.take(CHOL_MEAN, y), np.take(CHOL_SD, y))
     liver = _liver_panel(rng, site, hep, chol, demo["diabetes"])
     bile = _bile_acids(rng, site, chol, n)
     lipids = _lipids(rng, site, hep + chol, n)
@@ -115,7 +112,7 @@ def _bile_acids(rng: np.random.Generator, site: DiliSite, chol: np.ndarray, n: i
     weights = np.linspace(0.45, 0.1, k) * site.bile_load
     baseline = np.geomspace(2.0, 0.2, k) * site.bile_scale
     shared = rng.normal(0.0, 0.3, n)
-    logs = np.outer(chol, weights) + shared[:, None] + rng.normal(0.0, 0.5, (n, k))
+    logs = np.outer(chol, weights) + shared[:, None] + rng.normal(0.0, BILE_NOISE, (n, k))
     values = baseline * np.exp(logs)
     return {name: np.round(values[:, i], 3) for i, name in enumerate(BILE_ACIDS)}
 

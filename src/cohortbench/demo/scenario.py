@@ -44,9 +44,21 @@ WORKSPACES = (
         rules=Rules(quota=5, budget_pflop=100.0, end_date=date(2027, 2, 18), resources=BRIEF_RESOURCES),
         class_labels={"0": "No injury", "1": "Mild", "2": "Moderate", "3": "Severe DILI"},
         contributors=(
-            Contributor("contributor-a", "Contributor A", "dili/torch"),
-            Contributor("contributor-b", "Contributor B", "dili/xgboost"),
-            Contributor("contributor-c", "Contributor C", "dili/lightgbm", {"class_weight": None}),
+            # plans set from the notebook: train longer on the workspace, without early stopping
+            Contributor(
+                "contributor-a",
+                "Contributor A",
+                "dili/torch",
+                {"epochs": 60, "early_stopping_patience": None},
+            ),
+            Contributor(
+                "contributor-b",
+                "Contributor B",
+                "dili/xgboost",
+                {"epochs": 100, "early_stopping_patience": None},
+            ),
+            # pretrained without class weights where severe cases were rare: the brief's flagged contributor
+            Contributor("contributor-c", "Contributor C", "dili/lightgbm"),
         ),
     ),
     DemoWorkspace(
