@@ -62,6 +62,55 @@ def write_bundle(root: Path, body: str = "") -> Path:
     return root
 
 
+#: `{baseline}` runs in predict_proba before fine-tuning (the baseline phase: load is fresh, so a
+#: finetune's model is always tuned); `{finetune}` in fine_tune, whose value is the one loss returned.
+PHASE_MODEL = """\
+import os, sys, time, threading
+import numpy as np
+
+TRAIN = '/job/input/finetune/train.parquet'
+
+
+def train_files():
+    return [f for _, _, files in os.walk('/job') for f in files if 'train' in f]
+
+
+class Model:
+    tuned = False
+
+    @classmethod
+    def load(cls, path):
+        return cls()
+
+    def predict_proba(self, X):
+        n = len(X)
+        if not self.tuned:
+{baseline}
+        return np.full((n, 3), 1 / 3)
+
+    def fine_tune(self, X, y, plan):
+        self.tuned = True
+{finetune}
+        return [float(value)]
+
+    def save(self, path):
+        (path / 'weights.npy').write_bytes(b'ok')
+"""
+
+
+def _indent(code: str, spaces: int) -> str:
+    return textwrap.indent(textwrap.dedent(code).strip("\n"), " " * spaces)
+
+
+def write_phase_bundle(root: Path, *, baseline: str = "pass", finetune: str = "value = 1.0") -> Path:
+    """A python-framework bundle that runs `baseline` in an untuned predict_proba, `finetune` in fine_tune."""
+    root.mkdir(parents=True)
+    (root / "cohortbench.toml").write_text('name = "s"\nframework = "python"\nentry = "model:Model"\n')
+    text = PHASE_MODEL.format(baseline=_indent(baseline, 12), finetune=_indent(finetune, 8))
+    (root / "model.py").write_text(text)
+    return root
+
+
 @pytest.fixture
 def holdout() -> pd.DataFrame:
     frame = pd.DataFrame(np.random.default_rng(0).normal(size=(12, 3)), columns=["x1", "x2", "x3"])
@@ -96,3 +145,11 @@ def assert_nothing_leaks(outcome: RunOutcome) -> None:
     for value in SECRET_VALUES:
         assert str(value)[:6] not in visible
         assert str(int(value)) not in visible
+
+
+#: a bundle whose finetune loss is 1.0 only if it runs in the same sandboxed process as a baseline
+#: that saw no train data (the private /tmp lives as long as the process), and sees its own
+SAME_SANDBOX = {
+    "baseline": "if not train_files():\n    open('/tmp/mark', 'w').write('no train data seen')",
+    "finetune": "value = float(os.path.exists('/tmp/mark') and os.path.exists(TRAIN))",
+}

@@ -169,7 +169,7 @@ def test_bad_predictions(run_body: Runner, expr: str) -> None:
 def test_a_huge_predictions_file_is_refused(run_body: Runner) -> None:
     body = """
     import atexit
-    atexit.register(lambda: np.save('/job/output/predictions.npy', np.full((512, 512), 1.0)))
+    atexit.register(lambda: np.save('/job/output/baseline/predictions.npy', np.full((512, 512), 1.0)))
     """
     _blocked(run_body, body, "output_too_large")
 
@@ -239,8 +239,8 @@ def test_output_symlink_is_not_followed(run_body: Runner) -> None:
     body = """
     import atexit
     def swap():
-        os.remove('/job/output/predictions.npy')
-        os.symlink('/etc/passwd', '/job/output/predictions.npy')
+        os.remove('/job/output/baseline/predictions.npy')
+        os.symlink('/etc/passwd', '/job/output/baseline/predictions.npy')
     atexit.register(swap)
     """
     _blocked(run_body, body, "bad_predictions")

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, cast
 
 import typer
 from typer.testing import CliRunner
 
 from cohortbench.cli.check import check
-from tests.sandbox.conftest import write_bundle
+from cohortbench.cohorts import get_spec
+from cohortbench.privacy.twin import SchemaTwin
+from cohortbench.sandbox.check import check_bundle
+from tests.sandbox.conftest import SAME_SANDBOX, write_bundle, write_phase_bundle
 
 
 def test_check_runs_both_phases_and_shows_the_logs(tmp_path: Path) -> None:
@@ -31,3 +35,11 @@ def test_check_exits_nonzero_and_shows_the_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["check", str(bundle), "--workspace", "neuromuscular"])
     assert result.exit_code == 1
     assert "crashed" in result.output and "KeyError" in result.output and "model.py" in result.output
+
+
+def test_check_runs_both_phases_in_one_sandboxed_process(tmp_path: Path) -> None:
+    bundle = write_phase_bundle(tmp_path / "b", **SAME_SANDBOX)
+    twin = SchemaTwin.from_spec(cast(Any, get_spec("neuromuscular")))
+    report = check_bundle(bundle, twin)
+    assert report.baseline.ok and report.finetune.ok, report.finetune.owner_log
+    assert report.finetune.losses == (1.0,)

@@ -1,7 +1,8 @@
 """The sandbox: runs contributor code under bubblewrap with no network and kernel-enforced limits.
 
 Only numbers come back (predictions, losses, resource use) plus structured errors; free text from
-the run stays in the owner-only log. See launcher.run_in_sandbox and the invariants in DESIGN.md.
+the run stays in the owner-only log. See session.SandboxSession (both phases of a submission in one
+sandboxed process), launcher.run_in_sandbox (one phase) and the invariants in DESIGN.md.
 """
 
 from cohortbench.sandbox.bwrap import SandboxUnavailableError
@@ -19,6 +20,7 @@ from cohortbench.sandbox.runs import (
     RunRequest,
     permutation_specs,
 )
+from cohortbench.sandbox.session import SandboxSession
 
 __all__ = [
     "CPU_PEAK_FLOP_PER_CORE_S",
@@ -32,6 +34,7 @@ __all__ = [
     "Resources",
     "RunOutcome",
     "RunRequest",
+    "SandboxSession",
     "SandboxUnavailableError",
     "check_sandbox",
     "estimate_flop",

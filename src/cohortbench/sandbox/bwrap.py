@@ -2,8 +2,9 @@
 
 Read-only: the Python runtime (base install and venv, resolved from sys at run time), the cohortbench
 package, /usr (and the /lib, /lib64, /bin links or folders), a few /etc files the dynamic loader
-needs, the run's input folder and the staged bundle. Writable: the output folder and a size-capped
-private /tmp. New pid, net, ipc, uts and cgroup namespaces; no network interface but a down loopback.
+needs, the job's input folder (each phase's inputs appear in it when the phase starts) and the
+staged bundle. Writable: the output folder (each phase its own, below it) and a size-capped private
+/tmp. New pid, net, ipc, uts and cgroup namespaces; no network interface but a down loopback.
 
 bwrap runs as root without a user namespace (a user namespace made by root maps the sandbox to uid 0,
 for which the kernel ignores RLIMIT_NPROC); it keeps only CAP_SETUID/SETGID/SETPCAP for `setpriv`,
@@ -17,7 +18,9 @@ libraries live under /usr (bound already), CUDA wheels in the venv. Untested on 
 
 from __future__ import annotations
 
+import functools
 import shutil
+import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,7 +44,7 @@ class SandboxUnavailableError(CohortbenchError):
 
 @dataclass(frozen=True)
 class Mounts:
-    """Host folders of one run, bound at /job/{input,bundle,output} inside."""
+    """Host folders bound at /job/{input,bundle,output} inside (or, for one phase, its own folders)."""
 
     input_dir: Path
     bundle_dir: Path
@@ -54,6 +57,18 @@ def find_bwrap() -> str:
     if path is None:
         raise SandboxUnavailableError(f"bubblewrap (bwrap) was not found on PATH: {INSTALL_HINT}")
     return path
+
+
+@functools.cache
+def check_sandbox() -> None:
+    """Probe once per process that bwrap can create the namespaces; SandboxUnavailableError if not."""
+    probe = [find_bwrap(), *isolation_args(), *system_args(), "--", "/usr/bin/true"]
+    result = subprocess.run(probe, capture_output=True, text=True, timeout=30, check=False)
+    if result.returncode != 0:
+        raise SandboxUnavailableError(
+            f"bubblewrap cannot create the sandbox namespaces ({result.stderr.strip()[:200]}); "
+            f"runs are refused. Check that namespaces are allowed, or {INSTALL_HINT}"
+        )
 
 
 def runtime_dirs() -> list[Path]:
@@ -161,10 +176,21 @@ def drop_privileges_args(uid: int) -> list[str]:
 
 
 def bwrap_command(
-    mounts: Mounts, *, uid: int, seccomp_fd: int, tmp_bytes: int, gpu: bool, threads: int
+    mounts: Mounts,
+    *,
+    uid: int,
+    seccomp_fd: int,
+    control_fds: tuple[int, int],
+    tmp_bytes: int,
+    gpu: bool,
+    threads: int,
 ) -> list[str]:
-    """The full argv: bwrap [isolation] [files] [env] --seccomp FD -- setpriv ... python -m entry /job."""
+    """The full argv: bwrap [isolation] [files] [env] --seccomp FD -- setpriv ... python -m entry /job.
+
+    `control_fds` are the entry's ends of the control pipes (commands in, "done" out), inherited.
+    """
     entry = [sys.executable, "-s", "-P", "-B", "-m", "cohortbench.sandbox.entry", JOB_ROOT]
+    entry += [str(fd) for fd in control_fds]
     return [
         find_bwrap(),
         *isolation_args(),

@@ -1,8 +1,9 @@
 """`cohortbench check`: both phases of a bundle, in the real sandbox, on a workspace's schema twin.
 
 The data is fake (drawn from the twin: public schema and rounded class shares), so everything may be
-shown, logs included, and no quota or budget is used. Same launcher as a real submission: a bundle
-that passes here fails on real data only for reasons of the data itself.
+shown, logs included, and no quota or budget is used. Same session as a real submission (both phases
+in one sandboxed process, train data staged after the baseline): a bundle that passes here fails on
+real data only for reasons of the data itself.
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ import pandas as pd
 from cohortbench.bundles import Manifest, unpack_bundle, validate_bundle
 from cohortbench.errors import ValidationError
 from cohortbench.privacy.twin import SchemaTwin
-from cohortbench.sandbox.launcher import run_in_sandbox
 from cohortbench.sandbox.limits import Limits
 from cohortbench.sandbox.runs import RunOutcome, RunRequest
+from cohortbench.sandbox.session import SandboxSession
 
 HOLDOUT_FRACTION = 0.2
 
@@ -60,7 +61,7 @@ def check_bundle(
     limits: Limits | None = None,
     unsafe_no_sandbox: bool = False,
 ) -> CheckReport:
-    """Unpack and validate `source`, then run baseline and finetune in the sandbox on twin data."""
+    """Unpack and validate `source`, then run baseline and finetune in one sandbox session on twin data."""
     with tempfile.TemporaryDirectory(prefix="cohortbench-check-") as tmp:
         root = workdir or Path(tmp)
         bundle = unpack_bundle(source, root / "bundle")
@@ -69,14 +70,10 @@ def check_bundle(
         base = RunRequest(
             "baseline", bundle, twin.classes, holdout, plan=manifest.plan, limits=limits or Limits()
         )
-        runs = {
-            "baseline": base,
-            "finetune": RunRequest(
-                "finetune", bundle, twin.classes, holdout, manifest.plan, train_x, train_y, limits=base.limits
-            ),
-        }
-        outcomes = {
-            phase: run_in_sandbox(req, root / phase, unsafe_no_sandbox=unsafe_no_sandbox)
-            for phase, req in runs.items()
-        }
-        return CheckReport(manifest, len(train_x), len(holdout), outcomes["baseline"], outcomes["finetune"])
+        fine = RunRequest(
+            "finetune", bundle, twin.classes, holdout, manifest.plan, train_x, train_y, limits=base.limits
+        )
+        with SandboxSession(bundle, root / "sandbox", unsafe_no_sandbox=unsafe_no_sandbox) as box:
+            baseline = box.run(base)
+            finetune = box.run(fine, last=True)
+        return CheckReport(manifest, len(train_x), len(holdout), baseline, finetune)

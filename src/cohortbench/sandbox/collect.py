@@ -18,7 +18,6 @@ from cohortbench.sandbox.bwrap import Mounts
 from cohortbench.sandbox.compute import estimate_flop
 from cohortbench.sandbox.errors import BadPredictionsError, BudgetExceededError
 from cohortbench.sandbox.limits import Limits
-from cohortbench.sandbox.process import Exit
 from cohortbench.sandbox.public import split_error
 from cohortbench.sandbox.runs import (
     SUCCEEDED,
@@ -29,6 +28,7 @@ from cohortbench.sandbox.runs import (
     RunOutcome,
     RunRequest,
 )
+from cohortbench.sandbox.supervision import Exit
 
 CPU_KILL_SIGNALS = (signal.SIGXCPU, signal.SIGKILL)
 

@@ -1,16 +1,23 @@
-"""In-sandbox entry point: `python -m cohortbench.sandbox.entry JOB_DIR`.
+"""In-sandbox entry point: `python -m cohortbench.sandbox.entry JOB_DIR COMMAND_FD DONE_FD`.
 
-Runs under the run's unprivileged uid with no network. Reads JOB_DIR/input (job.json, Parquet, npy),
-loads the bundle from JOB_DIR/bundle, runs the phase, and writes JOB_DIR/output: predictions.npy,
-permuted.npy (+ permuted.json), losses.json, resources.json and weights/ (finetune), or error.json
-on failure. Contributor code runs in this very process, so it could overwrite any of these files:
-the launcher re-validates everything it reads back and trusts nothing written here.
+Runs under the run's unprivileged uid with no network. It imports once, then serves phases: it
+waits for a command line `{"seq": N, "phase": ..., "last": ...}` on COMMAND_FD, reads
+JOB_DIR/input/PHASE (job.json, Parquet, npy), loads the bundle afresh from JOB_DIR/bundle, runs the
+phase and writes JOB_DIR/output/PHASE: predictions.npy, permuted.npy, losses.json, resources.json
+and weights/ (finetune), or error.json on failure; then answers `{"done": N}` on DONE_FD. After a
+"last" phase it exits (status 1 if the phase failed), as a one-phase run always did.
+
+Contributor code runs in this very process, so it could overwrite any of these files or write to
+either pipe: the launcher re-validates everything it reads back, measures time and CPU itself, and
+stages the next phase's inputs only after it has read this phase's outputs. A forged "done" only
+cuts the contributor's own phase short.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -46,13 +53,13 @@ def _load(bundle_dir: Path) -> Any:
     return load_model(bundle_dir, validate_bundle(bundle_dir))
 
 
-def run(job_dir: Path) -> None:
-    """The phase itself; any exception propagates to `main`, which files it as error.json."""
-    input_dir, output_dir, bundle_dir = job_dir / "input", job_dir / "output", job_dir / "bundle"
+def run(job_dir: Path, phase: str) -> None:
+    """One phase; any exception propagates to `serve`, which files it as error.json."""
+    input_dir, output_dir = job_dir / "input" / phase, job_dir / "output" / phase
+    bundle_dir = job_dir / "bundle"
     job = json.loads((input_dir / "job.json").read_text())
     classes = list(job["classes"])
     holdout = pd.read_parquet(input_dir / "holdout.parquet")
-    sys.path.insert(0, str(bundle_dir))
     model = _load(bundle_dir)
     losses: list[float] = []
     if job["phase"] == "finetune":
@@ -92,16 +99,43 @@ def _error_document(exc: BaseException, bundle_dir: Path) -> dict[str, Any]:
     }
 
 
-def main(argv: list[str]) -> int:
-    """Exit 0 on success; on failure write error.json and exit 1."""
-    job_dir = Path(argv[1])
+def serve(job_dir: Path, phase: str) -> bool:
+    """Run one phase; on failure write its error.json. True if it succeeded."""
     try:
-        run(job_dir)
+        run(job_dir, phase)
     except BaseException as exc:  # everything, including SystemExit from contributor code
-        # writing may fail too (e.g. MemoryError again): the exit status still tells
+        # writing may fail too (e.g. MemoryError again): the exit status or the missing files tell
         with contextlib.suppress(BaseException):
-            out.write_json(job_dir / "output" / out.ERROR, _error_document(exc, job_dir / "bundle"))
-        return 1
+            out.write_json(job_dir / "output" / phase / out.ERROR, _error_document(exc, job_dir / "bundle"))
+        return False
+    return True
+
+
+def _report(done_fd: int, seq: int) -> None:
+    """Flush what the phase printed (it belongs to this phase), then answer "done"."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(BaseException):
+            stream.flush()
+    with contextlib.suppress(BaseException):  # a closed pipe: the host's wall clock ends the phase
+        os.write(done_fd, json.dumps({"done": seq}).encode() + b"\n")
+
+
+def main(argv: list[str]) -> int:
+    """Serve commands until a "last" phase (exit 0 if it succeeded, else 1) or the pipe closes."""
+    job_dir, commands_fd, done_fd = Path(argv[1]), int(argv[2]), int(argv[3])
+    for fd in (commands_fd, done_fd):
+        os.set_inheritable(fd, False)  # not for whatever the contributor's code may exec
+    sys.path.insert(0, str(job_dir / "bundle"))
+    commands = os.fdopen(commands_fd, "rb")
+    while line := commands.readline(4096):
+        command = json.loads(line)
+        phase, seq = str(command["phase"]), int(command["seq"])
+        if phase not in ("baseline", "finetune"):
+            return 2
+        ok = serve(job_dir, phase)
+        _report(done_fd, seq)
+        if command.get("last"):
+            return 0 if ok else 1
     return 0
 
 

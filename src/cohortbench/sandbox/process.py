@@ -1,162 +1,229 @@
-"""Starting and supervising the sandbox process: rlimits, wall clock, capped logs, output size.
+"""Starting and supervising the sandbox process, one phase at a time: rlimits, pipes, per-phase limits.
 
-The launcher polls instead of blocking so that it can kill on any of: wall time, logs over their cap,
-output folder over its cap. Killing the bwrap process is enough: its child dies with it
-(--die-with-parent) and takes the whole pid namespace along.
+One process serves the phases of a session in turn. For each phase the host writes a command on the
+control pipe and supervises until the entry answers "done" with the command's number on the done
+pipe (or, for the last phase, until the process exits). It wakes on pipe activity and on the
+process's exit (a pidfd), and every POLL_SECONDS checks: wall time since the phase started, CPU time
+of the process tree (proctree) against the phase's cap, the output folder against its cap; logs over
+their cap are seen as they arrive. Any of them kills the tree. After "done" the tree is frozen
+(SIGSTOP) until the next phase, so what the host reads back cannot change while it reads.
+
+The kernel rlimits, set once when the process starts, are a backstop sized by the caller for every
+phase the process may serve. Killing bwrap is enough (its child dies with it, --die-with-parent,
+and takes the pid namespace along); the host also SIGKILLs every process of the tree it can see.
 """
 
 from __future__ import annotations
 
 import contextlib
-import io
+import json
 import os
 import resource
+import selectors
 import signal
 import subprocess
-import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import cast
+from typing import Any
 
+from cohortbench.sandbox import proctree
 from cohortbench.sandbox.limits import Limits
+from cohortbench.sandbox.supervision import (
+    MAX_OUTPUT_ENTRIES,
+    CappedLog,
+    Exit,
+    Phase,
+    done_seqs,
+    output_size,
+    rlimit_setter,
+)
 
-POLL_SECONDS = 0.01
-OUTPUT_CHECK_SECONDS = 0.25
-MAX_OUTPUT_ENTRIES = 10_000
-
-
-@dataclass
-class CappedLog:
-    """Drains a pipe, keeping its first `cap` bytes; `overflowed` once more arrived."""
-
-    cap: int
-    data: bytearray = field(default_factory=bytearray)
-    overflowed: bool = False
-
-    def drain(self, stream: io.BufferedReader) -> None:
-        for chunk in iter(lambda: stream.read1(65536), b""):
-            room = self.cap - len(self.data)
-            self.data += chunk[: max(room, 0)]
-            self.overflowed = self.overflowed or len(chunk) > room
-
-    def text(self) -> str:
-        return self.data.decode("utf-8", errors="replace")
+POLL_SECONDS = 0.25
+READ_CHUNK = 65536
+DRAIN_SECONDS = 2.0
+#: builds the argv from the child's ends of the control pipes: (command read fd, done write fd)
+ArgvBuilder = Callable[[int, int], list[str]]
 
 
-@dataclass(frozen=True)
-class Exit:
-    """How the process ended, and what it used (rusage of it and its reaped descendants)."""
+class SandboxProcess:
+    """One started sandbox process (bwrap, or the bare entry in unsafe mode) and its pipes."""
 
-    returncode: int
-    killed_for: str | None
-    wall_seconds: float
-    cpu_seconds: float
-    peak_memory_bytes: int
-    stdout: str
-    stderr: str
+    def __init__(self, argv_for: ArgvBuilder, rlimits: Limits, *, pass_fds: tuple[int, ...] = ()) -> None:
+        command_r, self._command = os.pipe()
+        self._done, done_w = os.pipe()
+        try:
+            self.proc = subprocess.Popen(
+                argv_for(command_r, done_w),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                start_new_session=True,
+                preexec_fn=rlimit_setter(rlimits),
+                pass_fds=(*pass_fds, command_r, done_w),
+                close_fds=True,
+            )
+        finally:
+            os.close(command_r)
+            os.close(done_w)
+        self.started = time.monotonic()
+        self.rlimits = rlimits
+        self.cpu_used = 0.0  # tree CPU at the end of the last phase served
+        self.phases = 0
+        self.returncode: int | None = None
+        self._peak, self._last_cpu = 0, 0.0
+        self._usage: resource.struct_rusage | None = None
+        self._message = bytearray()
+        self._pidfd = os.pidfd_open(self.proc.pid)
+        assert self.proc.stdout is not None and self.proc.stderr is not None
+        self._logs = {
+            s.fileno(): CappedLog(rlimits.max_log_bytes) for s in (self.proc.stdout, self.proc.stderr)
+        }
+        self._selector = selectors.DefaultSelector()
+        for fd in (*self._logs, self._done, self._pidfd):
+            os.set_blocking(fd, False)
+            self._selector.register(fd, selectors.EVENT_READ)
 
+    @property
+    def alive(self) -> bool:
+        return self._reap(block=False) is None
 
-def rlimit_setter(limits: Limits) -> Callable[[], None]:
-    """preexec_fn: the kernel limits, inherited by bwrap and everything it starts."""
-    pairs = {
-        resource.RLIMIT_CPU: (limits.cpu_seconds, limits.cpu_seconds + 1),
-        resource.RLIMIT_AS: (limits.memory_bytes, limits.memory_bytes),
-        resource.RLIMIT_NPROC: (limits.max_processes, limits.max_processes),
-        resource.RLIMIT_FSIZE: (limits.max_file_bytes, limits.max_file_bytes),
-        resource.RLIMIT_NOFILE: (limits.max_open_files, limits.max_open_files),
-        resource.RLIMIT_CORE: (0, 0),
-    }
+    def serve(self, command: dict[str, Any], phase: Phase) -> Exit:
+        """Resume the process, send `command`, supervise until its phase ends (see module docstring)."""
+        start = self.started if self.phases == 0 else time.monotonic()
+        if self.phases:
+            proctree.thaw(self.proc.pid)
+        self.phases += 1
+        for log in self._logs.values():
+            log.cap = phase.limits.max_log_bytes
+        with contextlib.suppress(OSError):  # a closed control pipe: the exit or the wall clock tells
+            os.write(self._command, json.dumps({**command, "seq": phase.seq}).encode() + b"\n")
+        return self._supervise(phase, start)
 
-    def apply() -> None:
-        for which, pair in pairs.items():
-            resource.setrlimit(which, pair)
+    def _supervise(self, phase: Phase, start: float) -> Exit:
+        deadline, next_check = start + phase.limits.wall_seconds, time.monotonic() + POLL_SECONDS
+        while True:
+            done = self._pump(max(0.0, min(next_check, deadline) - time.monotonic()), phase.seq)
+            if done and not phase.until_exit:
+                return self._finish_done(start)
+            if self._reap(block=False) is not None:
+                return self._finish_exit(start, None)
+            now = time.monotonic()
+            periodic = now >= next_check
+            next_check = now + POLL_SECONDS if periodic else next_check
+            reason = self._reason(phase, now - start, periodic=periodic)
+            if reason:
+                self.kill()
+                return self._finish_exit(start, reason)
 
-    return apply
+    def _pump(self, timeout: float, seq: int) -> bool:
+        """Wait up to `timeout` for pipe data or the exit; read what is there; True on "done" for `seq`."""
+        done = False
+        for key, _ in self._selector.select(timeout):
+            fd = key.fd
+            if fd == self._pidfd:
+                continue
+            chunk = self._read(fd)
+            if fd == self._done:
+                self._message += chunk
+                done = done or seq in done_seqs(self._message)
+            else:
+                self._logs[fd].add(chunk)
+        return done
 
+    def _read(self, fd: int) -> bytes:
+        try:
+            chunk = os.read(fd, READ_CHUNK)
+        except BlockingIOError:
+            return b""
+        if not chunk:
+            with contextlib.suppress(KeyError):
+                self._selector.unregister(fd)  # end of file: every writer is gone
+        return chunk
 
-def output_size(root: Path) -> tuple[int, int]:
-    """(total bytes, entries) under `root`, without following links."""
-    total = entries = 0
-    stack = [root]
-    while stack and entries <= MAX_OUTPUT_ENTRIES:
-        with os.scandir(stack.pop()) as it:
-            for entry in it:
-                entries += 1
-                if entry.is_dir(follow_symlinks=False):
-                    stack.append(Path(entry.path))
-                else:
-                    total += entry.stat(follow_symlinks=False).st_size
-    return total, entries
-
-
-def _reason(
-    start: float, limits: Limits, logs: list[CappedLog], output_dir: Path, last: list[float]
-) -> str | None:
-    now = time.monotonic()
-    if now - start > limits.wall_seconds:
-        return "timeout"
-    if any(log.overflowed for log in logs):
-        return "output_too_large"
-    if now - last[0] >= OUTPUT_CHECK_SECONDS:
-        last[0] = now
-        total, entries = output_size(output_dir)
+    def _reason(self, phase: Phase, elapsed: float, *, periodic: bool) -> str | None:
+        """Why to kill now, if at all: wall time, a log flood, and (periodically) output size, CPU."""
+        limits = phase.limits
+        if elapsed >= limits.wall_seconds:
+            return "timeout"
+        if any(log.overflowed for log in self._logs.values()):
+            return "output_too_large"
+        if not periodic:
+            return None
+        total, entries = output_size(phase.output_root)
         if total > limits.max_output_bytes + limits.max_file_bytes or entries > MAX_OUTPUT_ENTRIES:
             return "output_too_large"
-    return None
+        procs = proctree.tree(self.proc.pid)
+        self._last_cpu = max(self._last_cpu, proctree.cpu_seconds(procs))
+        self._peak = max(self._peak, proctree.peak_memory_bytes(procs))
+        if self._last_cpu - self.cpu_used >= limits.cpu_seconds:
+            return "budget_exceeded" if phase.cpu_capped else "timeout"
+        return None
 
+    def _finish_done(self, start: float) -> Exit:
+        """The phase said "done": freeze the tree, then measure it and take its logs."""
+        wall = time.monotonic() - start
+        if not proctree.freeze(self.proc.pid):
+            self.kill()
+            return self._finish_exit(start, None, returncode=0)
+        for fd in list(self._logs):
+            while self._read(fd):
+                pass
+        if any(log.overflowed for log in self._logs.values()):
+            self.kill()
+            return self._finish_exit(start, "output_too_large")
+        procs = proctree.tree(self.proc.pid)
+        cpu = max(self._last_cpu, proctree.cpu_seconds(procs))
+        self._peak = max(self._peak, proctree.peak_memory_bytes(procs))
+        return self._exit(0, None, wall, cpu)
 
-def run_supervised(
-    argv: list[str], limits: Limits, output_dir: Path, *, pass_fds: tuple[int, ...] = ()
-) -> Exit:
-    """Run argv under `limits`; kill the process group on wall time, log flood or output flood."""
-    logs = [CappedLog(limits.max_log_bytes), CappedLog(limits.max_log_bytes)]
-    start = time.monotonic()
-    proc = subprocess.Popen(
-        argv,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-        preexec_fn=rlimit_setter(limits),
-        pass_fds=pass_fds,
-        close_fds=True,
-    )
-    assert proc.stdout is not None and proc.stderr is not None
-    readers = [
-        threading.Thread(target=log.drain, args=(cast(io.BufferedReader, s),), daemon=True)
-        for log, s in zip(logs, (proc.stdout, proc.stderr), strict=True)
-    ]
-    for reader in readers:
-        reader.start()
-    killed_for: str | None = None
-    last = [start]
-    while True:
-        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-        if pid:
-            break
-        killed_for = killed_for or _reason(start, limits, logs, output_dir, last)
-        if killed_for:
-            _kill(proc.pid)
-            pid, status, usage = os.wait4(proc.pid, 0)
-            break
-        time.sleep(POLL_SECONDS)
-    wall = time.monotonic() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    for reader in readers:
-        reader.join(timeout=2)
-    return Exit(
-        returncode=proc.returncode,
-        killed_for=killed_for,
-        wall_seconds=wall,
-        cpu_seconds=usage.ru_utime + usage.ru_stime,
-        peak_memory_bytes=usage.ru_maxrss * 1024,
-        stdout=logs[0].text(),
-        stderr=logs[1].text(),
-    )
+    def _finish_exit(self, start: float, killed_for: str | None, *, returncode: int | None = None) -> Exit:
+        """The process is gone (or being killed): reap it, read the rest of its logs."""
+        wall = time.monotonic() - start
+        status = self._reap(block=True)
+        assert status is not None
+        until = time.monotonic() + DRAIN_SECONDS
+        while any(fd in self._logs for fd in self._open_fds()) and time.monotonic() < until:
+            self._pump(until - time.monotonic(), -1)
+        cpu = self._last_cpu
+        if self._usage is not None:
+            cpu = max(cpu, self._usage.ru_utime + self._usage.ru_stime)
+            self._peak = max(self._peak, self._usage.ru_maxrss * 1024)
+        return self._exit(status if returncode is None else returncode, killed_for, wall, cpu)
 
+    def _exit(self, returncode: int, killed_for: str | None, wall: float, cpu: float) -> Exit:
+        used, self.cpu_used = cpu - self.cpu_used, cpu
+        stdout, stderr = (log.take() for log in self._logs.values())
+        return Exit(returncode, killed_for, wall, max(used, 0.0), self._peak, stdout, stderr)
 
-def _kill(pid: int) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(pid, signal.SIGKILL)
+    def _open_fds(self) -> list[int]:
+        return [key.fd for key in self._selector.get_map().values()]
+
+    def _reap(self, *, block: bool) -> int | None:
+        """The exit code once the process has ended (reaping it once), else None."""
+        if self.returncode is None:
+            pid, status, usage = os.wait4(self.proc.pid, 0 if block else os.WNOHANG)
+            if pid:
+                self.returncode = self.proc.returncode = os.waitstatus_to_exitcode(status)
+                self._usage = usage
+                with contextlib.suppress(KeyError):
+                    self._selector.unregister(self._pidfd)
+        return self.returncode
+
+    def kill(self) -> None:
+        """SIGKILL the tree (a stopped process dies too) and bwrap's process group."""
+        if self.returncode is None:
+            proctree.signal_tree(self.proc.pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+
+    def close(self) -> None:
+        """Kill what is left, reap it and close every descriptor."""
+        self.kill()
+        self._reap(block=True)
+        self._selector.close()
+        for fd in (self._command, self._done, self._pidfd):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        for stream in (self.proc.stdout, self.proc.stderr):
+            if stream is not None:
+                stream.close()

@@ -1,4 +1,4 @@
-"""Writes one run's inputs to its job folder: what the sandbox may read, and only that.
+"""Writes a session's job folder: the bundle once, then each phase's inputs when its turn comes.
 
 Holdout labels have no place here: RunRequest carries none, and nothing in this module takes them.
 """
@@ -58,23 +58,42 @@ def job_document(request: RunRequest) -> dict[str, Any]:
     }
 
 
-def stage(request: RunRequest, workdir: Path, *, uid: int) -> Mounts:
-    """Create workdir/{input,bundle,output}; inputs and bundle world-readable, output owned by `uid`."""
-    check_request(request)
+def prepare(bundle_dir: Path, workdir: Path) -> Mounts:
+    """Create workdir/{input,bundle,output}, the folders bound into the sandbox; phases come later.
+
+    The input and output roots belong to the launcher (0755): the run's uid can create nothing in
+    them, only in the output folder of its own phase.
+    """
     mounts = Mounts(workdir / "input", workdir / "bundle", workdir / "output")
     for path in (mounts.input_dir, mounts.output_dir):
         path.mkdir(parents=True, exist_ok=False)
-    shutil.copytree(request.bundle_dir, mounts.bundle_dir, symlinks=True)
+        path.chmod(0o755)
+    shutil.copytree(bundle_dir, mounts.bundle_dir, symlinks=True)
+    _make_readable(mounts.bundle_dir)
+    return mounts
+
+
+def stage_phase(request: RunRequest, roots: Mounts, *, uid: int) -> Mounts:
+    """Write one phase's inputs to input/PHASE, removing earlier phases' inputs; create output/PHASE.
+
+    The roots are bound live into a running sandbox, so the caller stages a phase only once the
+    previous phase's outputs are read back (invariant 3 by time: train data appears after the
+    baseline's outcome is fixed). The output folder is owned by `uid`, the run's user. The request
+    must have passed check_request.
+    """
+    for earlier in roots.input_dir.iterdir():
+        shutil.rmtree(earlier)
+    mounts = Mounts(roots.input_dir / request.phase, roots.bundle_dir, roots.output_dir / request.phase)
+    mounts.input_dir.mkdir(mode=0o700)  # unreadable to the run until complete
     (mounts.input_dir / JOB_FILE).write_text(json.dumps(job_document(request)))
     request.holdout_features.to_parquet(mounts.input_dir / HOLDOUT_FILE, index=False)
     if request.train_features is not None and request.train_labels is not None:
         request.train_features.to_parquet(mounts.input_dir / TRAIN_FILE, index=False)
         np.save(mounts.input_dir / TRAIN_LABELS_FILE, np.asarray(request.train_labels, dtype=np.int64))
     _make_readable(mounts.input_dir)
-    _make_readable(mounts.bundle_dir)
+    mounts.output_dir.mkdir(mode=0o700)
     if os.geteuid() == 0:
         os.chown(mounts.output_dir, uid, uid)
-    mounts.output_dir.chmod(0o700)
     return mounts
 
 

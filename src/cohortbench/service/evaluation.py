@@ -1,7 +1,10 @@
 """The worker's job: run a submission's baseline and finetune phases in the sandbox and score them.
 
-Idempotent by construction: a phase whose run already succeeded (result stored) is skipped, so a
-job picked up again after a worker died finishes once, with no duplicate result.
+Both phases share one sandbox session (one sandboxed interpreter, train data staged only after the
+baseline's outcome is read back); the finetune is built after the baseline is scored and stored, so
+its budget is what is left then. Idempotent by construction: a phase whose run already succeeded
+(result stored) is skipped, so a job picked up again after a worker died finishes once, with no
+duplicate result.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import pandas as pd
 
 from cohortbench.bundles import Plan
 from cohortbench.jobs import JobContext, RetryableError
-from cohortbench.sandbox import RunOutcome, RunRequest, permutation_specs, run_in_sandbox
+from cohortbench.sandbox import RunOutcome, RunRequest, SandboxSession, permutation_specs
 from cohortbench.scoring import PermutedPrediction, Result, score
 from cohortbench.service.platform import Platform
 from cohortbench.service.results import board_of, headline_of, limits_for
@@ -29,6 +32,7 @@ from cohortbench.store.models import Result as ResultRow
 from cohortbench.workspaces import to_pflop
 
 log = logging.getLogger(__name__)
+PHASES = ("baseline", "finetune")
 
 
 def evaluate_submission(platform: Platform, ctx: JobContext) -> None:
@@ -49,23 +53,25 @@ def evaluate_submission(platform: Platform, ctx: JobContext) -> None:
             platform.artifacts.get_dir(submission.bundle_sha256, bundle_dir)
         except OSError as exc:
             raise RetryableError(f"artifact store unavailable: {exc}") from exc
-        for phase in ("baseline", "finetune"):
-            if ctx.cancelled():
-                return
-            _run_phase(platform, ctx, submission_id, phase, bundle_dir, train, holdout, Path(tmp) / phase)
+        unsafe = platform.settings.unsafe_no_sandbox
+        with SandboxSession(bundle_dir, Path(tmp) / "sandbox", unsafe_no_sandbox=unsafe) as box:
+            for phase in PHASES:
+                if ctx.cancelled():
+                    return
+                _run_phase(platform, ctx, box, submission_id, phase, train, holdout)
     _finish(platform, submission_id)
 
 
 def _run_phase(
     platform: Platform,
     ctx: JobContext,
+    box: SandboxSession,
     submission_id: int,
     phase: str,
-    bundle_dir: Path,
     train: pd.DataFrame,
     holdout: pd.DataFrame,
-    workdir: Path,
 ) -> None:
+    """Run one phase in the session (the last one lets the process exit), score it, store it."""
     with platform.session() as session:
         submission = session.get(Submission, submission_id)
         run = _run_row(session, submission_id, phase)
@@ -79,9 +85,10 @@ def _run_phase(
         remaining_flop = max(rules.budget_pflop - used_pflop, 0.0) * 1e15
         run.status, run.started_at, run.attempts = "running", datetime.now(UTC), (run.attempts or 0) + 1
         classes = tuple(workspace.classes)
-        request = _request(workspace, submission, phase, bundle_dir, train, holdout, remaining_flop, platform)
-    workdir.mkdir(parents=True, exist_ok=True)
-    outcome = run_in_sandbox(request, workdir, unsafe_no_sandbox=platform.settings.unsafe_no_sandbox)
+        request = _request(
+            workspace, submission, phase, box.bundle_dir, train, holdout, remaining_flop, platform
+        )
+    outcome = box.run(request, last=phase == PHASES[-1])
     ctx.heartbeat()
     y_holdout = _labels(holdout, workspace.label_column, classes)
     result = (

@@ -1,0 +1,104 @@
+"""The sandbox's process tree as the host sees it in /proc: CPU time, peak memory, stop and resume.
+
+Per-phase use is measured here, by the host, never taken from the child: the CPU time of a tree is
+utime + stime + cutime + cstime of its root (bwrap, or the bare entry in unsafe mode) and of every
+live descendant (a descendant that was reaped is in its parent's cutime/cstime already). Between two
+phases the whole tree is stopped with SIGSTOP, which no process can catch or ignore, so contributor
+code does nothing while the host reads a phase's outputs and stages the next one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+PROC = Path("/proc")
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+#: states of a process that runs no code: stopped, traced, zombie, dead
+STILL = frozenset("TtZXx")
+FREEZE_ROUNDS = 200
+
+
+@dataclass(frozen=True)
+class ProcStat:
+    """The few fields of /proc/PID/stat the host needs."""
+
+    pid: int
+    ppid: int
+    state: str
+    cpu_ticks: int
+
+
+def read_stat(pid: int) -> ProcStat | None:
+    """/proc/PID/stat, or None once the process is gone. The name may hold spaces: split after ')'."""
+    try:
+        text = (PROC / str(pid) / "stat").read_text()
+    except OSError:
+        return None
+    rest = text[text.rindex(")") + 2 :].split()
+    ticks = sum(int(v) for v in rest[11:15])  # utime, stime, cutime, cstime
+    return ProcStat(pid, int(rest[1]), rest[0], ticks)
+
+
+def tree(root: int) -> list[ProcStat]:
+    """`root` and every process below it (one scan of /proc; empty once root is gone)."""
+    children: dict[int, list[ProcStat]] = {}
+    top: ProcStat | None = None
+    for path in PROC.iterdir():
+        if path.name.isdigit():
+            stat = read_stat(int(path.name))
+            if stat is not None:
+                children.setdefault(stat.ppid, []).append(stat)
+                top = stat if stat.pid == root else top
+    found = [top] if top is not None else []
+    i = 0
+    while i < len(found):  # breadth-first
+        found.extend(children.get(found[i].pid, []))
+        i += 1
+    return found
+
+
+def cpu_seconds(procs: list[ProcStat]) -> float:
+    """CPU time of a tree, own and reaped children's (see module docstring)."""
+    return sum(p.cpu_ticks for p in procs) / CLOCK_TICKS
+
+
+def peak_memory_bytes(procs: list[ProcStat]) -> int:
+    """The largest VmHWM (peak resident set so far) among the live processes of the tree."""
+    peak = 0
+    for proc in procs:
+        with contextlib.suppress(OSError, ValueError):
+            for line in (PROC / str(proc.pid) / "status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peak = max(peak, int(line.split()[1]) * 1024)
+    return peak
+
+
+def signal_tree(root: int, signo: int) -> None:
+    """Send `signo` to the root and each descendant found in one scan."""
+    for proc in tree(root):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(proc.pid, signo)
+
+
+def freeze(root: int) -> bool:
+    """SIGSTOP the whole tree until one scan finds nothing running (a fork in flight is caught next
+    round). False if it never settles within FREEZE_ROUNDS: the caller then kills the tree."""
+    for _ in range(FREEZE_ROUNDS):
+        running = [p for p in tree(root) if p.state not in STILL]
+        if not running:
+            return True
+        for proc in running:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(proc.pid, signal.SIGSTOP)
+        time.sleep(0.001)
+    return False
+
+
+def thaw(root: int) -> None:
+    """Resume a frozen tree (SIGCONT)."""
+    signal_tree(root, signal.SIGCONT)
