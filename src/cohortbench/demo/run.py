@@ -6,6 +6,7 @@ import contextlib
 import json
 import shutil
 import socket
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -25,7 +26,8 @@ from cohortbench.errors import CohortbenchError
 from cohortbench.service import Platform, Settings, users, workspaces
 from cohortbench.service.bootstrap import local_admin
 
-console = Console()
+#: a log or pipe gets the full table width, not Rich's 80-column default for a non-terminal
+console = Console(width=None if sys.stdout.isatty() else 150)
 
 
 @dataclass(frozen=True)
