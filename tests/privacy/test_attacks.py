@@ -13,7 +13,7 @@ import pytest
 from sklearn.metrics import accuracy_score, f1_score
 
 from cohortbench.cohorts import DILI, NEUROMUSCULAR, generate
-from cohortbench.privacy import DpSession, Ladder, PrivacyLedger, release_eda, release_score
+from cohortbench.privacy import MIN_CELL, DpSession, Ladder, PrivacyLedger, release_eda, release_score
 
 from .release_walk import numbers
 
@@ -50,9 +50,12 @@ def test_the_highest_dose_patient_cannot_be_reconstructed() -> None:
     features = list(DILI.features)
     truth = target[features].to_numpy(dtype=float)
     estimate = np.array([guess[f] for f in features], dtype=float)
-    # The exact extreme appears nowhere in the release, and the best dose guess is far off.
+    # The exact extreme appears nowhere in the release, and the best dose guess describes a crowd,
+    # not the patient: at least a minimum cell of patients lie as close to it as the target does.
+    # (How close the guess lands in mg depends on how heavy the dose tail is, not on the release.)
     assert float(target[DOSE]) not in set(numbers(release))
-    assert abs(guess[DOSE] - target[DOSE]) / target[DOSE] > 0.1
+    error = abs(guess[DOSE] - target[DOSE])
+    assert int((abs(frame[DOSE] - guess[DOSE]) <= error).sum()) >= MIN_CELL
     # Few features land within 1% of the patient's values ...
     close = np.abs(estimate - truth) <= 0.01 * np.abs(truth)
     assert close.mean() < 0.05
