@@ -3,12 +3,14 @@
 Each patient gets a class and a cumulative dose drawn around the class's mean (rising with
 severity, exact class means). Two latent scores sit around the class's level: hepatocellular
 injury (ALT, AST, LDH), nudged by dose so more drug means a steeper ALT rise, and cholestatic
-/ synthetic injury (bile acids, bilirubin, ALP, INR, albumin). Mild is transaminases alone;
-moderate adds cholestasis; severe sits only a little above moderate on both axes, so what
-tells severe from moderate is exposure: cumulative dose (tight around each class's mean) and
-the dose-driven ALT rise. A model that learned another site's exposure scale, or a site where
-severe cases were rarer than moderate ones, calls this cohort's severe cases moderate. Assays are noisy and site-calibrated; creatine kinase is a
-muscle confounder; the lipid panel is correlated noise with a few weak species.
+/ synthetic injury (bile acids, bilirubin, ALP, INR, albumin); damaged hepatocytes also clear
+less bile acid and bilirubin, so those rise a little with hepatocellular injury too. Mild is
+transaminases alone; moderate adds cholestasis; severe sits only a little above moderate on
+both axes, so what tells severe from moderate is exposure: cumulative dose (tight around each
+class's mean) and the dose-driven ALT rise. A model that learned another site's exposure
+scale, or a site where severe cases were rarer than moderate ones, calls this cohort's severe
+cases moderate. Assays are noisy and site-calibrated; creatine kinase is a muscle confounder;
+the lipid panel is correlated noise with a few weak species.
 """
 
 from __future__ import annotations
@@ -21,8 +23,9 @@ from cohortbench.cohorts.spec import BILE_ACIDS, DILI, LIPIDS
 
 HEP_MEAN = (0.0, 2.0, 2.4, 2.55)  # hepatocellular injury (transaminases, LDH), per class
 HEP_SD = (0.25, 0.3, 0.35, 0.5)
-CHOL_MEAN = (0.0, 0.6, 1.3, 1.75)  # cholestatic / synthetic injury (bile acids, bilirubin, INR)
+CHOL_MEAN = (0.0, 0.1, 1.3, 1.75)  # cholestatic / synthetic injury (bile acids, bilirubin, INR)
 CHOL_SD = (0.25, 0.3, 0.4, 0.5)
+HEP_SPILL = 0.2  # impaired uptake: hepatocellular injury raises bile acids and bilirubin too
 BILE_NOISE = 0.35  # species-specific assay noise of the bile acids (log scale)
 DOSE_SIGMA = (0.45, 0.4, 0.25, 0.25)  # log-scale spread of cumulative dose per class
 INFORMATIVE_LIPIDS = (3, 11, 27, 42, 58)  # 1-based: weakly track injury
@@ -46,7 +49,7 @@ def make_dili(rng: np.random.Generator, site: DiliSite) -> pd.DataFrame:
     hep = rng.normal(np.take(HEP_MEAN, y), np.take(HEP_SD, y)) + np.where(y > 0, dose_effect, 0.0)
     chol = rng.normal(np.take(CHOL_MEAN, y), np.take(CHOL_SD, y))
     liver = _liver_panel(rng, site, hep, chol, demo["diabetes"])
-    bile = _bile_acids(rng, site, chol, n)
+    bile = _bile_acids(rng, site, chol + HEP_SPILL * hep, n)
     lipids = _lipids(rng, site, hep + chol, n)
     columns = {DILI.label_column: y, **liver, **dosing, **demo, **bile, **lipids}
     return pd.DataFrame(columns)[[DILI.label_column, *DILI.features]]
@@ -89,7 +92,7 @@ def _liver_panel(
     ck = 120.0 * np.exp(noise(0.6))
     alt = 25.0 * site.alt_scale * np.exp(base + 0.75 * site.alt_load * hep + noise(0.35))
     ast = 22.0 * site.alt_scale * np.exp(0.8 * base + 0.65 * site.alt_load * hep + noise(0.35)) + 0.03 * ck
-    bili = 0.6 * np.exp(0.5 * chol + noise(0.3))
+    bili = 0.6 * np.exp(0.5 * (chol + HEP_SPILL * hep) + noise(0.3))
     direct_fraction = 0.2 + 0.3 / (1.0 + np.exp(-(chol - 1.5)))
     return {
         "ALT": np.round(alt, 1),
