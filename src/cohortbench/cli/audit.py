@@ -7,13 +7,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from cohortbench.cli.common import DEFAULT_DATA_DIR, DataDir, as_admin
+from cohortbench.cli.tables import make_console
 from cohortbench.store import audit as audit_log
 
 app = typer.Typer(help="The append-only, hash-chained audit trail.", no_args_is_help=True)
-console = Console()
+console = make_console()
 
 
 @app.command("verify")

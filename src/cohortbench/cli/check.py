@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from cohortbench.cli.tables import make_console
 from cohortbench.cohorts import get_spec
 from cohortbench.privacy.twin import SchemaTwin
 from cohortbench.sandbox.check import CheckReport, check_bundle
@@ -31,7 +32,7 @@ def check(
         else SchemaTwin.from_spec(cast(Any, get_spec(workspace)))
     )
     report = check_bundle(bundle, twin, unsafe_no_sandbox=unsafe_no_sandbox)
-    console = Console()
+    console = make_console()
     _summary(console, report)
     failed = [o for o in (report.baseline, report.finetune) if not o.ok]
     if failed:

@@ -7,12 +7,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from cohortbench.cli.common import DEFAULT_URL, Token, Url, client
-from cohortbench.cli.tables import leaderboard_table
+from cohortbench.cli.tables import leaderboard_table, make_console
 
-console = Console()
+console = make_console()
 
 
 def submit(

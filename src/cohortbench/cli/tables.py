@@ -1,10 +1,20 @@
-"""Rich tables for the terminal (leaderboards)."""
+"""Rich output for the terminal: the console every command prints with, and leaderboard tables."""
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
+from rich.console import Console
 from rich.table import Table
+
+#: width for a log or pipe; Rich's default there is 80 columns, which wraps a leaderboard to pieces
+PIPE_WIDTH = 150
+
+
+def make_console() -> Console:
+    """The terminal's own width on a terminal; PIPE_WIDTH when stdout is redirected."""
+    return Console(width=None if sys.stdout.isatty() else PIPE_WIDTH)
 
 
 def _fmt(item: dict[str, Any] | None) -> str:

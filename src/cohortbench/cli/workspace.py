@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from cohortbench.cli.common import DEFAULT_DATA_DIR, DataDir, as_admin
+from cohortbench.cli.tables import make_console
 from cohortbench.cohorts import load_frame
 from cohortbench.errors import ValidationError
 from cohortbench.service import users, workspaces
@@ -19,7 +19,7 @@ from cohortbench.workspaces import Rules
 
 app = typer.Typer(help="Create and administer workspaces (owners).", no_args_is_help=True)
 user_app = typer.Typer(help="Users and API tokens (administrators).", no_args_is_help=True)
-console = Console()
+console = make_console()
 
 
 @app.command("create")

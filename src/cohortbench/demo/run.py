@@ -6,7 +6,6 @@ import contextlib
 import json
 import shutil
 import socket
-import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -14,10 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
-from rich.console import Console
 
 from cohortbench.api import create_app
-from cohortbench.cli.tables import leaderboard_table
+from cohortbench.cli.tables import leaderboard_table, make_console
 from cohortbench.client import Client
 from cohortbench.cohorts import generate, get_spec
 from cohortbench.demo.internal import build_internal_bundle
@@ -26,8 +24,7 @@ from cohortbench.errors import CohortbenchError
 from cohortbench.service import Platform, Settings, users, workspaces
 from cohortbench.service.bootstrap import local_admin
 
-#: a log or pipe gets the full table width, not Rich's 80-column default for a non-terminal
-console = Console(width=None if sys.stdout.isatty() else 150)
+console = make_console()
 
 
 @dataclass(frozen=True)
