@@ -88,7 +88,7 @@ DILI_SITES: dict[str, DiliSite] = {
         bile_load=1.4,
         dose_link=0.7,
     ),
-    "academic-b": DiliSite(  # same lab platform, but severe cases four times rarer than moderate
+    "academic-b": DiliSite(  # same lab platform, but severe cases 4.5 times rarer than moderate
         class_counts=(1700, 80, 180, 40),
         cum_dose_means=(850.0, 1250.0, 1700.0, 2300.0),
         dose_levels=(10.0, 20.0, 30.0),
