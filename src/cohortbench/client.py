@@ -47,7 +47,11 @@ class Submission:
 
 @dataclass(frozen=True)
 class SubmissionResult:
-    """A submission's scored runs; `per_class()` and `metrics()` give DataFrames."""
+    """A submission's scored runs; `per_class()` and `metrics()` give DataFrames.
+
+    A contributor gets the numbers the workspace releases (scores on its grid, see `score_step`);
+    the owner gets exact ones.
+    """
 
     submission: Submission
     runs: list[dict[str, Any]]
@@ -61,10 +65,15 @@ class SubmissionResult:
         return pd.DataFrame(rows, columns=["phase", "metric", "value", "low", "high"])
 
     def per_class(self) -> pd.DataFrame:
+        """Recall per class: as released to a contributor (`per_class`), or exact for the owner."""
         rows = []
         for run in self.runs:
-            recall = (run.get("headline") or {}).get("per_class_recall") or {}
-            rows += [{"phase": run["phase"], "class": c, "recall": v} for c, v in recall.items()]
+            released = run.get("per_class")
+            if released is not None:
+                rows += [{"phase": run["phase"], "class": c["name"], "recall": c["recall"]} for c in released]
+            else:
+                recall = (run.get("headline") or {}).get("per_class_recall") or {}
+                rows += [{"phase": run["phase"], "class": c, "recall": v} for c, v in recall.items()]
         return pd.DataFrame(rows, columns=["phase", "class", "recall"])
 
 

@@ -50,7 +50,11 @@ def score_rounder(n_holdout: int) -> Callable[[float], float]:
     The result depends only on the number of steps, so each one's decimal rounding (the slow part)
     is done once: a score in [0, 1] takes one of at most 1/step + 1 values.
     """
-    step = release_step(n_holdout)
+    return step_rounder(release_step(n_holdout))
+
+
+def step_rounder(step: float) -> Callable[[float], float]:
+    """Round to a multiple of `step` (memoized by the number of steps), finite values only."""
     decimals = max(0, -math.floor(math.log10(step)) + 1)
     by_steps: dict[int, float] = {}
 

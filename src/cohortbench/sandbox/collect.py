@@ -45,28 +45,21 @@ def _launcher_verdict(exit_info: Exit, limits: Limits, *, cpu_capped: bool) -> s
     return None
 
 
-def resources(request: RunRequest, exit_info: Exit, counted_flop: object) -> Resources:
-    """Measured use; FLOP counted if the model reported an exact count, else estimated from time."""
+def resources(request: RunRequest, exit_info: Exit) -> Resources:
+    """Measured use, from the host's own figures only: FLOP estimated from CPU and GPU time.
+
+    A FLOP count reported by the model (resources.json) is never read: the contributor's code
+    could write any number there, a patient's value or a budget never charged.
+    """
     gpu_seconds = exit_info.wall_seconds if request.device == "cuda" else 0.0
-    counted = (
-        isinstance(counted_flop, int | float) and not isinstance(counted_flop, bool) and counted_flop >= 0
-    )
     return Resources(
         cpu_seconds=exit_info.cpu_seconds,
         wall_seconds=exit_info.wall_seconds,
         peak_memory_bytes=exit_info.peak_memory_bytes,
         gpu_seconds=gpu_seconds,
-        flop=float(counted_flop) if counted else estimate_flop(exit_info.cpu_seconds, gpu_seconds),  # type: ignore[arg-type]
-        flop_method="counted" if counted else "estimated",
+        flop=estimate_flop(exit_info.cpu_seconds, gpu_seconds),
+        flop_method="estimated",
     )
-
-
-def _counted_flop(output_dir: Path) -> object:
-    try:
-        doc = out.read_json(output_dir / out.RESOURCES)
-    except (OSError, ValueError, CohortbenchError):
-        return None
-    return doc.get("flop") if isinstance(doc, dict) else None
 
 
 def _read_success(request: RunRequest, mounts: Mounts, limits: Limits, use: Resources) -> RunOutcome:
@@ -95,7 +88,7 @@ def collect(
     request: RunRequest, mounts: Mounts, exit_info: Exit, *, limits: Limits, cpu_capped: bool
 ) -> RunOutcome:
     """The outcome of a finished run (see module docstring for the order of verdicts)."""
-    use = resources(request, exit_info, _counted_flop(mounts.output_dir))
+    use = resources(request, exit_info)
     logs = OwnerLog(stdout=exit_info.stdout, stderr=exit_info.stderr)
     verdict = _launcher_verdict(exit_info, limits, cpu_capped=cpu_capped)
     error_file = mounts.output_dir / out.ERROR

@@ -1,61 +1,44 @@
 """Turns the raw error.json of a run into what a contributor may see, and the rest into the owner log.
 
-Everything in error.json is contributor-controlled (their code shares the process), so each public
-field is checked against something fixed at submission time: the code against ERROR_CODES, the
-exception type against builtin exception names or a `class NAME` written in the bundle's sources, and
-each frame against an existing .py file of the bundle, a line inside it and a `def NAME` in it. A
-name built at run time (e.g. a class named after a patient value) can therefore never come out.
+Everything in error.json is contributor-controlled (their code shares the process), so each field
+is checked against something fixed: the code against ERROR_CODES, the exception type against the
+allow-list of privacy.channels, and each frame against an existing .py file of the bundle, a line
+inside it and a `def NAME` in it. Frames are for the owner and for schema-twin runs (`check`): the
+release step (service.release) never shows them to a contributor on a real-data run, since line
+numbers up to a file's length carry bits.
 """
 
 from __future__ import annotations
 
-import builtins
 import re
 from pathlib import Path
 from typing import Any
 
+from cohortbench.privacy.channels import ALLOWED_EXCEPTIONS
 from cohortbench.sandbox.runs import ERROR_CODES, Frame, OwnerLog, PublicError
 
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
-BUILTIN_EXCEPTIONS = frozenset(
-    name
-    for name, value in vars(builtins).items()
-    if isinstance(value, type) and issubclass(value, BaseException)
-)
-
-#: cohortbench's own exceptions, raised by trusted code around the contributor's (fixed names)
-TRUSTED_EXCEPTIONS = frozenset(
-    {
-        "BadPredictionsError",
-        "BudgetExceededError",
-        "BundleError",
-        "CohortbenchError",
-        "FineTuneUnsupportedError",
-        "OutputTooLargeError",
-        "ValidationError",
-    }
-)
 
 
-def _static_name(name: Any, bundle_dir: Path, keyword: str, files: list[Path]) -> bool:
+def _static_name(name: Any, keyword: str, files: list[Path]) -> bool:
     if not isinstance(name, str) or not IDENTIFIER.fullmatch(name):
         return False
     pattern = re.compile(rf"^\s*(async\s+)?{keyword}\s+{re.escape(name)}\b", re.MULTILINE)
     return any(pattern.search(path.read_text(errors="replace")) for path in files)
 
 
-def public_exc_type(mro_names: Any, bundle_dir: Path) -> str | None:
-    """The first class of the exception's MRO that is a builtin or cohortbench exception, or declared in the bundle."""
+def public_exc_type(mro_names: Any) -> str | None:
+    """The first class of the exception's MRO that is on the fixed allow-list (builtins, runtime libraries).
+
+    A class the bundle declares, or builds at run time, never comes out under its own name: a
+    thousand declared classes would otherwise carry ten bits a run, and a name like
+    "BudgetExceededError" could pose as the platform's own verdict.
+    """
     if not isinstance(mro_names, list):
         return None
-    files = sorted(bundle_dir.rglob("*.py"))
     for name in mro_names[:32]:
-        if (
-            name in BUILTIN_EXCEPTIONS
-            or name in TRUSTED_EXCEPTIONS
-            or _static_name(name, bundle_dir, "class", files)
-        ):
-            return str(name)
+        if isinstance(name, str) and name in ALLOWED_EXCEPTIONS:
+            return name
     return None
 
 
@@ -84,7 +67,7 @@ def _frame(item: Any, bundle_dir: Path) -> Frame | None:
         return None
     if not 1 <= line <= len(path.read_text(errors="replace").splitlines()):
         return None
-    if function != "<module>" and not _static_name(function, bundle_dir, "def", [path]):
+    if function != "<module>" and not _static_name(function, "def", [path]):
         return None
     return Frame(file=file, line=line, function=str(function))
 
@@ -96,7 +79,7 @@ def split_error(raw: Any, bundle_dir: Path, *, code: str | None = None) -> tuple
     final = code or (claimed if claimed in ERROR_CODES else "crashed")
     public = PublicError(
         code=final,
-        exc_type=public_exc_type(doc.get("exc_type"), bundle_dir),
+        exc_type=public_exc_type(doc.get("exc_type")),
         frames=public_frames(doc.get("frames"), bundle_dir),
     )
     message, trace = doc.get("message"), doc.get("traceback")

@@ -1,7 +1,7 @@
-"""What a member may read about submissions: public run views and the leaderboard.
+"""The owner-side read model of submissions and leaderboards: exact numbers, never sent as they are.
 
-Contributor-controlled numbers (losses, wall time, memory) go out only coarsened (invariant 4);
-scores shown to non-owners go through the release rules of cohortbench.privacy.
+Everything here is what the owner may see. What a contributor sees is built from these views by
+the one release step, `service.release`, into the typed models of `service.public`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from pydantic_core import from_json
 from sqlalchemy import Connection, Text, cast, select
 from sqlalchemy.orm import Session
 
-from cohortbench.privacy import coarsen_losses, coarsen_resources, score_rounder
 from cohortbench.sandbox import Limits
 from cohortbench.scoring import Result
 from cohortbench.service.access import get_workspace
@@ -24,9 +23,8 @@ from cohortbench.service.submissions import get_submission, runs_of
 from cohortbench.service.workspaces import latest_version, rules_of
 from cohortbench.store.models import Result as ResultRow
 from cohortbench.store.models import Run, Submission, User, Workspace
-from cohortbench.workspaces import Resources, estimate_energy, leaderboard_released
+from cohortbench.workspaces import Resources, leaderboard_released
 
-CRITICAL_RECALL_FLOOR = 0.5
 HEADLINE_METRICS: tuple[str, ...] = (
     "macro_f1",
     "critical_recall",
@@ -73,35 +71,14 @@ class SubmissionView:
 
 
 @dataclass(frozen=True)
-class LeaderboardRow:
-    rank: int
-    submission_id: int
-    contributor: str
-    model: str
-    framework: str
-    status: str
-    claimed: float | None
-    baseline: Interval | None
-    finetuned: Interval | None
-    critical_recall: Interval | None
-    transfer_ratio: float | None
-    ece: float | None
-    n_parameters: int | None
-    compute_pflop: float
-    energy_kwh: float
-    co2e_g: float
-    warning: str | None
-    mine: bool
+class Board:
+    """The owner-side leaderboard: which submissions the actor may see, with their stored boards."""
 
-
-@dataclass(frozen=True)
-class Leaderboard:
-    workspace: str
-    metric: str
-    critical_class: str
+    workspace: Workspace
+    role: str
     released: bool
     n_holdout: int
-    rows: list[LeaderboardRow]
+    entries: list[Entry]
 
 
 def limits_for(resources: Resources) -> Limits:
@@ -120,7 +97,7 @@ def headline_of(result: Result) -> dict[str, Any]:
     return out
 
 
-def _interval(
+def interval_of(
     data: dict[str, Any] | None, metric: str, rounded: Callable[[float], float] | None
 ) -> Interval | None:
     """The metric's interval in a headline, each bound passed through `rounded` when given."""
@@ -135,46 +112,24 @@ def _interval(
     )
 
 
-def run_view(run: Run, result: ResultRow | None, *, owner: bool, n_holdout: int) -> RunView:
-    """Public view of a run: structured error, coarsened losses and resources, scorer metrics."""
+def run_view(run: Run, result: ResultRow | None) -> RunView:
+    """Owner-side view of a run: structured error with frames, exact losses and resources, scores."""
     return RunView(
         phase=run.phase,
         status=run.status,
         error=run.public_error,
-        losses=_losses(run) if owner else coarsen_losses(_losses(run)),
-        resources=dict(run.resources or {}) if owner else _coarse_resources(run.resources or {}),
+        losses=[float(v) for v in (run.losses or {}).get("train", [])],
+        resources=dict(run.resources or {}),
         headline=result.headline if result else None,
         result=result.result if result else None,
     )
 
 
-def _losses(run: Run) -> list[float]:
-    return [float(v) for v in (run.losses or {}).get("train", [])]
-
-
-def _coarse_resources(resources: dict[str, Any]) -> dict[str, Any]:
-    """Contributor view of a run's resources: buckets, not exact numbers (a covert channel otherwise)."""
-    if not resources:
-        return {}
-    buckets = coarsen_resources(
-        wall_time_s=float(resources.get("wall_seconds") or 0.0),
-        peak_memory_bytes=int(resources.get("peak_memory_bytes") or 0),
-    ).to_dict()
-    buckets["compute_pflop"] = float(f"{float(resources.get('flop') or 0.0) / 1e15:.1g}")
-    return buckets
-
-
-def submission_view(session: Session, *, actor: User, submission_id: int) -> SubmissionView:
+def submission_view(session: Session, *, actor: User, submission_id: int) -> tuple[SubmissionView, str]:
+    """The exact view of a submission the actor may read, and the actor's role in its workspace."""
     submission, workspace, role = get_submission(session, actor=actor, submission_id=submission_id)
-    n_holdout = latest_version(session, workspace).n_holdout
-    owner = role == "owner"
     runs = [
-        run_view(
-            r,
-            session.scalar(select(ResultRow).where(ResultRow.run_id == r.id)),
-            owner=owner,
-            n_holdout=n_holdout,
-        )
+        run_view(r, session.scalar(select(ResultRow).where(ResultRow.run_id == r.id)))
         for r in runs_of(session, submission)
     ]
     contributor = session.get(User, submission.user_id)
@@ -192,31 +147,23 @@ def submission_view(session: Session, *, actor: User, submission_id: int) -> Sub
         compute_pflop=float(submission.compute_pflop or 0.0),
         error=submission.public_error,
         runs=sorted(runs, key=lambda r: r.phase != "baseline"),
-    )
+    ), role
 
 
-def leaderboard(
-    session: Session, *, actor: User, workspace_name: str, today: date | None = None
-) -> Leaderboard:
-    """Ranked rows; before release a contributor sees only their own (and their team's) rows."""
+def board(session: Session, *, actor: User, workspace_name: str, today: date | None = None) -> Board:
+    """The succeeded submissions the actor may see: all for the owner, or once released; else their own."""
     workspace, role = get_workspace(session, actor, workspace_name)
     rules = rules_of(workspace)
     released = leaderboard_released(
         rules, today=today or date.today(), published=workspace.published_at is not None
     )
     n_holdout = latest_version(session, workspace).n_holdout
-    owner = role == "owner"
-    rows = _rows(session, workspace, actor, owner=owner, released=released, n_holdout=n_holdout)
-    metric = workspace.primary_metric
-    return Leaderboard(workspace.name, metric, workspace.critical_class or "", released, n_holdout, rows)
-
-
-def _score_of(best: Interval | None) -> float | None:
-    return best.value if best else None
+    entries = _entries(session, workspace, actor, visible_all=role == "owner" or released)
+    return Board(workspace, role, released, n_holdout, entries)
 
 
 @dataclass
-class _Entry:
+class Entry:
     """One succeeded submission with everything its leaderboard row needs."""
 
     submission_id: int
@@ -261,7 +208,7 @@ def board_of(session: Session | Connection, submission_id: int) -> dict[str, Any
     }
 
 
-def _entries(session: Session, workspace: Workspace, actor: User, *, visible_all: bool) -> list[_Entry]:
+def _entries(session: Session, workspace: Workspace, actor: User, *, visible_all: bool) -> list[Entry]:
     """The succeeded submissions and their boards (`board_of`) in ONE query on the submissions.
 
     They come in the order the former per-row query returned them on SQLite (by user, then id),
@@ -285,7 +232,7 @@ def _entries(session: Session, workspace: Workspace, actor: User, *, visible_all
     for sid, uid, team, display, name, fw, status, claimed, pflop, stored in session.execute(query).all():
         board = _decode(stored) or board_of(session, sid)
         entries.append(
-            _Entry(sid, uid, team or display, name, fw, status, _decode(claimed) or {}, pflop, board)
+            Entry(sid, uid, team or display, name, fw, status, _decode(claimed) or {}, pflop, board)
         )
     return entries
 
@@ -304,75 +251,3 @@ def _decode(text: str | None) -> Any:
         return from_json(text)
     except ValueError:  # e.g. a lone surrogate escape, which json.loads accepts
         return json.loads(text)
-
-
-def _rows(
-    session: Session, workspace: Workspace, actor: User, *, owner: bool, released: bool, n_holdout: int
-) -> list[LeaderboardRow]:
-    """The rows, best score (finetuned, else baseline) first; ties keep the order of `_entries`."""
-    metric = workspace.primary_metric
-    rounding = None if owner or not rules_of(workspace).round_scores else n_holdout
-    rounded = score_rounder(rounding) if rounding else None
-    entries = _entries(session, workspace, actor, visible_all=owner or released)
-    scored = [
-        (
-            _interval(e.board["headlines"].get("baseline"), metric, rounded),
-            _interval(e.board["headlines"].get("finetune"), metric, rounded),
-            e,
-        )
-        for e in entries
-    ]
-    scored.sort(key=lambda s: -(_score_of(s[1] or s[0]) or -1.0))
-    critical_class = workspace.critical_class or ""
-    return [
-        _row(rank, e, b, f, actor, metric, rounded, critical_class)
-        for rank, (b, f, e) in enumerate(scored, start=1)
-    ]
-
-
-def _row(
-    rank: int,
-    entry: _Entry,
-    b: Interval | None,
-    f: Interval | None,
-    actor: User,
-    metric: str,
-    rounded: Callable[[float], float] | None,
-    critical_class: str,
-) -> LeaderboardRow:
-    """One leaderboard row from its baseline and finetuned intervals: transfer ratio, energy, warning."""
-    base, fine = entry.board["headlines"].get("baseline"), entry.board["headlines"].get("finetune")
-    claimed = entry.claimed.get(metric)
-    crit = _interval(fine or base, "critical_recall", rounded)
-    energy = estimate_energy(cpu_seconds=entry.board["cpu_seconds"], gpu_seconds=entry.board["gpu_seconds"])
-    best = f or b
-    return LeaderboardRow(
-        rank=rank,
-        submission_id=entry.submission_id,
-        contributor=entry.contributor,
-        model=entry.model,
-        framework=entry.framework,
-        status=entry.status,
-        claimed=claimed,
-        baseline=b,
-        finetuned=f,
-        critical_recall=crit,
-        transfer_ratio=(best.value / claimed) if (best and best.value is not None and claimed) else None,
-        ece=(fine or base or {}).get("ece"),
-        n_parameters=entry.board["n_parameters"],
-        compute_pflop=float(entry.compute_pflop or 0.0),
-        energy_kwh=energy.kwh,
-        co2e_g=energy.g_co2e,
-        warning=_warning(best, crit, critical_class),
-        mine=entry.user_id == actor.id,
-    )
-
-
-def _warning(best: Interval | None, critical: Interval | None, critical_class: str) -> str | None:
-    """Flag a headline score that hides a low recall of the critical class (the brief's Contributor C)."""
-    if best is None or critical is None or critical.value is None:
-        return None
-    if critical.value < CRITICAL_RECALL_FLOOR:
-        missed = 1.0 - critical.value
-        return f"misses {missed:.0%} of class {critical_class} cases despite {best.value:.2f} on the headline metric"
-    return None

@@ -112,6 +112,20 @@ def recall_bars(results: Mapping[str, Mapping[str, Any]], labels: Mapping[str, s
     )
 
 
+def released_recall_bars(runs: Mapping[str, Any], labels: Mapping[str, str]) -> Svg:
+    """Recall per class as released to a contributor (on the workspace's grid, no intervals)."""
+    first = next(iter(runs.values()))
+    classes = [pc.name for pc in first.per_class]
+    series = {PHASE_TITLES[phase]: [pc.recall for pc in run.per_class] for phase, run in runs.items()}
+    return bar_chart(
+        [labels.get(c, c) for c in classes],
+        series,
+        x_label="Class",
+        y_label="Recall",
+        title="Recall per class",
+    )
+
+
 def _pair(estimate: Mapping[str, Any]) -> tuple[float, float] | None:
     low, high = estimate.get("low"), estimate.get("high")
     return None if low is None or high is None else (float(low), float(high))

@@ -49,7 +49,7 @@ def report_context(
     if not views.may_report(session, actor, submission_id):
         raise NotFoundError(f"no submission {submission_id}")
     ctx = views.submission_page(session, actor, submission_id)
-    submission, workspace, _role = get_submission(session, actor=actor, submission_id=submission_id)
+    submission, workspace, role = get_submission(session, actor=actor, submission_id=submission_id)
     release = eda.workspace_eda(platform, session, actor=actor, name=workspace.name)
     ctx.update(
         eda=release,
@@ -57,7 +57,7 @@ def report_context(
         cohort=session.get(CohortVersion, submission.cohort_version_id) or latest_version(session, workspace),
         manifest=dict(submission.manifest or {}),
         runtime=_runtime(submission.framework),
-        trail=_trail(session, submission_id),
+        trail=_trail(session, submission_id, owner=role == "owner"),
         issued_at=datetime.now(UTC),
         issued_to=actor.display_name or actor.name,
         version=__version__,
@@ -74,14 +74,19 @@ def _runtime(framework: str) -> dict[str, Any]:
     }
 
 
-def _trail(session: Session, submission_id: int) -> list[AuditEntry]:
-    """This submission's entries of the audit log (creation, each run's result)."""
+def _trail(session: Session, submission_id: int, *, owner: bool) -> list[AuditEntry]:
+    """This submission's entries of the audit log (creation, each run's result).
+
+    A contributor's report lists only the submission's own entries: the time each run ended
+    would tell them how long each phase took, to the second (a channel, see privacy.channels).
+    """
     target = f"%submission:{submission_id}%"
     query = select(AuditEntry).where(AuditEntry.target.like(target)).order_by(AuditEntry.id)
     return [
         e
         for e in session.scalars(query)
-        if e.target.endswith(f"submission:{submission_id}") or f"submission:{submission_id}/" in e.target
+        if e.target.endswith(f"submission:{submission_id}")
+        or (owner and f"submission:{submission_id}/" in e.target)
     ]
 
 

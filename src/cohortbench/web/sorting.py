@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from cohortbench.service.results import LeaderboardRow
+from cohortbench.service.public import LeaderboardRowOut as LeaderboardRow
 
 SORT_KEYS: dict[str, Callable[[LeaderboardRow], Any]] = {
     "rank": lambda r: r.rank,

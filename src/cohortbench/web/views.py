@@ -10,9 +10,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from cohortbench.service import eda, results, submissions, workspaces
+from cohortbench.service import eda, release, submissions
 from cohortbench.service.access import get_workspace
 from cohortbench.service.platform import Platform
+from cohortbench.service.public import IntervalOut, SubmissionOut, SubmissionOwner
 from cohortbench.store.models import User, Workspace
 from cohortbench.web import figures
 from cohortbench.web.sorting import sort_rows
@@ -48,12 +49,12 @@ def metric_label(name: str) -> str:
 
 
 def workspaces_page(session: Session, user: User) -> dict[str, Any]:
-    return {"cards": workspaces.list_cards(session, actor=user)}
+    return {"cards": release.cards(session, actor=user)}
 
 
 def _workspace_base(session: Session, user: User, name: str) -> tuple[Workspace, dict[str, Any]]:
     workspace, role = get_workspace(session, user, name)
-    card = workspaces.card(session, workspace, user, role)
+    card = release.card(session, workspace, user, role)
     return workspace, {
         "workspace": workspace,
         "card": card,
@@ -66,14 +67,11 @@ def _workspace_base(session: Session, user: User, name: str) -> tuple[Workspace,
 
 def overview_page(platform: Platform, session: Session, user: User, name: str) -> dict[str, Any]:
     _workspace, ctx = _workspace_base(session, user, name)
-    release = eda.workspace_eda(platform, session, actor=user, name=name)
+    aggregates = eda.workspace_eda(platform, session, actor=user, name=name)
     ctx.update(
-        eda=release,
-        class_chart=figures.class_distribution(release, ctx["labels"]),
-        submissions=[
-            results.submission_view(session, actor=user, submission_id=s.id)
-            for s in submissions.list_submissions(session, actor=user, workspace_name=name)
-        ],
+        eda=aggregates,
+        class_chart=figures.class_distribution(aggregates, ctx["labels"]),
+        submissions=release.summaries(session, actor=user, workspace_name=name),
     )
     return ctx
 
@@ -120,7 +118,7 @@ def leaderboard_page(
     session: Session, user: User, name: str, sort: str | None, order: str | None
 ) -> dict[str, Any]:
     _workspace, ctx = _workspace_base(session, user, name)
-    board = results.leaderboard(session, actor=user, workspace_name=name)
+    board = release.leaderboard(session, actor=user, workspace_name=name)
     rows, sort_key, descending = sort_rows(board.rows, sort, order)
     ctx.update(
         board=board,
@@ -133,21 +131,57 @@ def leaderboard_page(
 
 
 def submission_page(session: Session, user: User, submission_id: int) -> dict[str, Any]:
-    """A submission's runs with every chart; `may_report` says whether the evidence report is open to the user."""
-    view = results.submission_view(session, actor=user, submission_id=submission_id)
+    """A submission's runs: every chart for the owner; the released numbers for anyone else.
+
+    The page renders only the model `service.release` built for this user; `may_report` says
+    whether the evidence report is open to the user.
+    """
+    view = release.submission(session, actor=user, submission_id=submission_id)
     workspace, ctx = _workspace_base(session, user, view.workspace)
-    scored = {r.phase: r.result for r in view.runs if r.result}
     labels = ctx["labels"]
     ctx.update(
         view=view,
         runs={r.phase: r for r in view.runs},
-        charts=_submission_charts(view, scored, labels),
-        transfer=_transfer(view, scored, workspace.primary_metric),
+        summary=_summary(view, workspace.primary_metric),
         may_report=may_report(session, user, submission_id),
         headline_rows=headline_rows(ctx["critical_label"], workspace.critical_class or ""),
-        resources={r.phase: resource_rows(r.resources) for r in view.runs},
     )
+    if isinstance(view, SubmissionOwner):
+        scored = {r.phase: r.result for r in view.runs if r.result}
+        ctx.update(
+            charts=_submission_charts(view, scored, labels),
+            transfer=_transfer(view, scored, workspace.primary_metric),
+            resources={r.phase: resource_rows(r.resources) for r in view.runs},
+        )
+    else:
+        released = {r.phase: r for r in view.runs if r.per_class}
+        ctx.update(
+            charts={"recall": figures.released_recall_bars(released, labels) if released else None},
+            transfer=view.transfer,
+            resources={r.phase: _bucket_rows(r) for r in view.runs},
+        )
     return ctx
+
+
+def _summary(view: SubmissionOut, metric: str) -> dict[str, IntervalOut | bool | None]:
+    """The report's summary line: primary score per phase and critical recall of the final phase."""
+    out: dict[str, IntervalOut | bool | None] = {}
+    for run in view.runs:
+        head = run.headline or {}
+        for key, name in ((metric, run.phase), ("critical_recall", "critical")):
+            item = head.get(key)
+            if item is not None:
+                out[name] = item if isinstance(item, IntervalOut) else IntervalOut(**item)
+    out["negative_transfer"] = view.transfer.negative_transfer if view.transfer else None
+    return out
+
+
+def _bucket_rows(run: Any) -> list[tuple[str, str]]:
+    return [
+        (label, value)
+        for label, value in (("Wall time", run.wall_time), ("Peak memory", run.memory))
+        if value
+    ]
 
 
 HEADLINE_ROWS = (
@@ -204,7 +238,7 @@ def resource_rows(resources: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def _submission_charts(
-    view: results.SubmissionView, scored: dict[str, Any], labels: dict[str, str]
+    view: SubmissionOwner, scored: dict[str, Any], labels: dict[str, str]
 ) -> dict[str, Any]:
     charts: dict[str, Any] = {"confusion": {p: figures.confusion(r, p, labels) for p, r in scored.items()}}
     if scored:
@@ -217,7 +251,7 @@ def _submission_charts(
     return charts
 
 
-def _transfer(view: results.SubmissionView, scored: dict[str, Any], metric: str) -> Any:
+def _transfer(view: SubmissionOwner, scored: dict[str, Any], metric: str) -> Any:
     """Transfer ratios and the negative-transfer check from the stored Results (interval overlap)."""
     from cohortbench.scoring import Result, transfer
 

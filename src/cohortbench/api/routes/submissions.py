@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, UploadFile
@@ -12,18 +11,13 @@ from fastapi.responses import PlainTextResponse
 from cohortbench.api.deps import CurrentUser, PlatformDep, SessionDep
 from cohortbench.api.uploads import save_upload
 from cohortbench.errors import ValidationError
-from cohortbench.service import owner, results, submissions
+from cohortbench.service import owner, release, submissions
+from cohortbench.service.public import SubmissionList, SubmissionOut, SubmissionSummary
 
 router = APIRouter(prefix="/api/v1", tags=["submissions"])
 
 
-def _summary(view: results.SubmissionView) -> dict[str, Any]:
-    data = asdict(view)
-    data.pop("runs")
-    return data
-
-
-@router.post("/workspaces/{name}/submissions", status_code=201)
+@router.post("/workspaces/{name}/submissions", status_code=201, response_model=SubmissionOut)
 async def create_submission(
     name: str,
     platform: PlatformDep,
@@ -32,7 +26,7 @@ async def create_submission(
     bundle: Annotated[UploadFile, File(description="The bundle as a .zip")],
     plan: Annotated[str, Form(description="JSON plan overrides")] = "{}",
     claimed: Annotated[str, Form(description="JSON claimed metrics")] = "",
-) -> dict[str, Any]:
+) -> SubmissionOut:
     """Submit a bundle; it is validated before the quota is charged."""
     path = await save_upload(bundle, max_bytes=platform.settings.max_upload_bytes, suffix=".zip")
     try:
@@ -48,7 +42,7 @@ async def create_submission(
     finally:
         path.unlink(missing_ok=True)
     session.flush()
-    return _summary(results.submission_view(session, actor=user, submission_id=submission.id))
+    return release.submission(session, actor=user, submission_id=submission.id)
 
 
 def _json(text: str, name: str) -> dict[str, Any]:
@@ -61,17 +55,16 @@ def _json(text: str, name: str) -> dict[str, Any]:
     return value
 
 
-@router.get("/workspaces/{name}/submissions")
-def list_submissions(name: str, session: SessionDep, user: CurrentUser) -> dict[str, Any]:
-    rows = submissions.list_submissions(session, actor=user, workspace_name=name)
-    data = [_summary(results.submission_view(session, actor=user, submission_id=s.id)) for s in rows]
-    return {"data": data, "count": len(data)}
+@router.get("/workspaces/{name}/submissions", response_model=SubmissionList)
+def list_submissions(name: str, session: SessionDep, user: CurrentUser) -> SubmissionList:
+    data: list[SubmissionSummary] = release.summaries(session, actor=user, workspace_name=name)
+    return SubmissionList(data=data, count=len(data))
 
 
-@router.get("/submissions/{submission_id}")
-def get_submission(submission_id: int, session: SessionDep, user: CurrentUser) -> dict[str, Any]:
-    """A submission with its runs and scored results (its contributor or the owner only)."""
-    return asdict(results.submission_view(session, actor=user, submission_id=submission_id))
+@router.get("/submissions/{submission_id}", response_model=SubmissionOut)
+def get_submission(submission_id: int, session: SessionDep, user: CurrentUser) -> SubmissionOut:
+    """A submission with its runs: released numbers for its contributor, exact ones for the owner."""
+    return release.submission(session, actor=user, submission_id=submission_id)
 
 
 @router.post("/submissions/{submission_id}/cancel")

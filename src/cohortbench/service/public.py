@@ -1,0 +1,221 @@
+"""The typed models of everything that leaves through the API, the SDK, the CLI, the pages and the report.
+
+Only `service.release` builds them. A contributor gets the *Public models, whose every field is
+itemized in the channel budget (privacy.channels, docs/privacy.md); the owner gets the *Owner
+models with exact numbers, free-text-free errors with frames, and the full scorer output.
+`extra="forbid"` keeps a field added by mistake from slipping through unnoticed: it must be
+declared here, and the budget test then asks how it is released.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class IntervalOut(_Model):
+    """A score and its 95% interval (bounds None when not released)."""
+
+    value: float | None
+    low: float | None = None
+    high: float | None = None
+
+
+class ErrorOut(_Model):
+    """A failure as a contributor sees it: a fixed code, at most an allow-listed exception name."""
+
+    code: str
+    exc_type: str | None = None
+
+
+class FrameOut(_Model):
+    file: str
+    line: int
+    function: str
+
+
+class ErrorOwner(ErrorOut):
+    """A failure as the owner (and `check` on the schema twin) sees it: with the bundle's frames."""
+
+    frames: list[FrameOut] = []
+
+
+class ClassOut(_Model):
+    """One class of the holdout: its support (small cells suppressed) and the run's recall."""
+
+    name: str
+    support: int | None
+    recall: float | None
+
+
+class TransferOut(_Model):
+    """Transfer ratios and the negative-transfer flag, from released scores only."""
+
+    baseline_ratio: float | None
+    finetune_ratio: float | None
+    gain: float | None
+    negative_transfer: bool | None
+
+
+class RunPublic(_Model):
+    phase: str
+    status: str
+    error: ErrorOut | None
+    wall_time: str | None
+    memory: str | None
+    headline: dict[str, IntervalOut]
+    per_class: list[ClassOut]
+
+
+class SubmissionPublic(_Model):
+    """A submission as its contributor (and teammates) see it: released numbers only."""
+
+    audience: Literal["contributor"] = "contributor"
+    id: int
+    workspace: str
+    contributor: str
+    name: str
+    framework: str
+    status: str
+    created_at: str
+    claimed: dict[str, float]
+    plan: dict[str, Any]
+    bundle_sha256: str
+    score_step: float
+    compute_pflop: float
+    energy_kwh: float
+    co2e_g: float
+    error: ErrorOut | None
+    loss_trend: str
+    top_groups: list[str]
+    transfer: TransferOut | None
+    runs: list[RunPublic]
+
+
+class RunOwner(_Model):
+    phase: str
+    status: str
+    error: ErrorOwner | None
+    losses: list[float]
+    loss_trend: str
+    resources: dict[str, Any]
+    headline: dict[str, Any] | None
+    result: dict[str, Any] | None
+
+
+class SubmissionOwner(_Model):
+    """A submission as the workspace owner sees it: exact numbers, the full scorer output."""
+
+    audience: Literal["owner"] = "owner"
+    id: int
+    workspace: str
+    contributor: str
+    name: str
+    framework: str
+    status: str
+    created_at: str
+    claimed: dict[str, float]
+    plan: dict[str, Any]
+    bundle_sha256: str
+    score_step: float | None = None
+    compute_pflop: float
+    energy_kwh: float
+    co2e_g: float
+    error: ErrorOwner | None
+    loss_trend: str
+    top_groups: list[str]
+    transfer: TransferOut | None
+    runs: list[RunOwner]
+
+
+SubmissionOut = SubmissionPublic | SubmissionOwner
+
+
+class SubmissionSummary(_Model):
+    """A row of a submission list (no runs): the same released numbers as the submission."""
+
+    id: int
+    workspace: str
+    contributor: str
+    name: str
+    framework: str
+    status: str
+    created_at: str
+    compute_pflop: float
+    error: ErrorOut | None
+
+
+class SubmissionList(_Model):
+    data: list[SubmissionSummary]
+    count: int
+
+
+class LeaderboardRowOut(_Model):
+    rank: int
+    submission_id: int
+    contributor: str
+    model: str
+    framework: str
+    status: str
+    claimed: float | None
+    baseline: IntervalOut | None
+    finetuned: IntervalOut | None
+    critical_recall: IntervalOut | None
+    transfer_ratio: float | None
+    ece: float | None
+    compute_pflop: float
+    energy_kwh: float
+    co2e_g: float
+    warning: str | None
+    mine: bool
+
+
+class LeaderboardOut(_Model):
+    """Ranked rows; `score_step` is the rounding of every score shown (None: exact, for the owner)."""
+
+    workspace: str
+    metric: str
+    critical_class: str
+    released: bool
+    n_holdout: int
+    score_step: float | None
+    rows: list[LeaderboardRowOut]
+
+
+class WorkspaceCardOut(_Model):
+    """What a member sees of a workspace: its rules and sizes, and their own usage."""
+
+    name: str
+    title: str
+    description: str
+    role: str
+    participants: int
+    end_date: date | None
+    compute_used_pflop: float
+    budget_pflop: float
+    submissions_used: int
+    quota: int
+    resources: str
+    dataset_id: str
+    n_records: int
+    n_train: int
+    n_holdout: int
+    n_features: int
+    classes: tuple[str, ...]
+    critical_class: str
+    primary_metric: str
+    published: bool
+    score_step: float
+    rules: dict[str, Any] | None = None
+    feature_groups: dict[str, int] | None = None
+
+
+class WorkspaceList(_Model):
+    data: list[WorkspaceCardOut]
+    count: int

@@ -1,0 +1,456 @@
+"""The one guarded exit: every payload a member reads is built here, from the owner-side view.
+
+The owner gets exact numbers. Everyone else gets each number under the release rule that the
+channel budget (privacy.channels) itemizes: scores on the workspace policy's grid, bounded
+buckets for what the contributor's code controls, derived numbers computed from released ones
+only, and no per-run status before the whole submission has ended (phase timing is a channel).
+A field without a rule here does not reach a contributor: the public models forbid extras.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cohortbench.privacy import coarsen_resources, protect_counts
+from cohortbench.privacy.channels import ReleasePolicy, coarsen_compute, loss_trend
+from cohortbench.privacy.leaderboard import step_rounder
+from cohortbench.sandbox import ERROR_CODES, Limits
+from cohortbench.sandbox.compute import CPU_PEAK_FLOP_PER_CORE_S, GPU_PEAK_FLOP_PER_S
+from cohortbench.service import results, workspaces
+from cohortbench.service.public import (
+    ClassOut,
+    ErrorOut,
+    ErrorOwner,
+    FrameOut,
+    IntervalOut,
+    LeaderboardOut,
+    LeaderboardRowOut,
+    RunOwner,
+    RunPublic,
+    SubmissionOut,
+    SubmissionOwner,
+    SubmissionPublic,
+    SubmissionSummary,
+    TransferOut,
+    WorkspaceCardOut,
+)
+from cohortbench.service.submissions import list_submissions
+from cohortbench.store.models import Submission, User, Workspace
+from cohortbench.workspaces import estimate_energy
+
+FINAL = ("succeeded", "failed", "cancelled")
+Rounder = Callable[[float], float]
+
+
+def policy_of(session: Session, workspace: Workspace) -> ReleasePolicy:
+    """The release policy of a workspace, from its latest cohort version and feature groups."""
+    return ReleasePolicy.for_workspace(
+        n_holdout=workspaces.latest_version(session, workspace).n_holdout,
+        classes=tuple(workspace.classes),
+        n_groups=len(workspace.feature_groups or {}),
+        run_states=len(ERROR_CODES) + 2,  # succeeded, cancelled, and each failure code
+        wall_seconds=Limits().wall_seconds,
+    )
+
+
+def rounder(policy: ReleasePolicy) -> Rounder:
+    """Scores onto the policy's grid, clamped to [0, 1] first so the grid's value count holds."""
+    on_grid = step_rounder(policy.score_step)
+    return lambda value: on_grid(min(max(float(value), 0.0), 1.0))
+
+
+# --- submissions --------------------------------------------------------------------------------
+
+
+def submission(session: Session, *, actor: User, submission_id: int) -> SubmissionOut:
+    """A submission as the actor may see it: exact for the owner, released for everyone else."""
+    view, role = results.submission_view(session, actor=actor, submission_id=submission_id)
+    workspace = _workspace(session, view.workspace)
+    if role == "owner":
+        return _owner_submission(view, workspace)
+    return _public_submission(view, workspace, policy_of(session, workspace))
+
+
+def summaries(session: Session, *, actor: User, workspace_name: str) -> list[SubmissionSummary]:
+    """The submissions the actor may list, each with the same released numbers as its own page."""
+    out = []
+    for row in list_submissions(session, actor=actor, workspace_name=workspace_name):
+        full = submission(session, actor=actor, submission_id=row.id)
+        out.append(
+            SubmissionSummary(
+                id=full.id,
+                workspace=full.workspace,
+                contributor=full.contributor,
+                name=full.name,
+                framework=full.framework,
+                status=full.status,
+                created_at=full.created_at,
+                compute_pflop=full.compute_pflop,
+                error=ErrorOut(code=full.error.code, exc_type=full.error.exc_type) if full.error else None,
+            )
+        )
+    return out
+
+
+def _workspace(session: Session, name: str) -> Workspace:
+    workspace = session.scalar(select(Workspace).where(Workspace.name == name))
+    assert workspace is not None
+    return workspace
+
+
+def _public_submission(
+    view: results.SubmissionView, workspace: Workspace, policy: ReleasePolicy
+) -> SubmissionPublic:
+    rounded = rounder(policy)
+    final = view.status in FINAL
+    runs = [_public_run(r, view.status, final, workspace, rounded) for r in view.runs]
+    budget = workspaces.rules_of(workspace).budget_pflop
+    compute = coarsen_compute(view.compute_pflop, budget) if final else 0.0
+    energy = _energy_of_flop(compute * 1e15, gpu=workspaces.rules_of(workspace).resources.gpu > 0)
+    scored = {r.phase: r for r in view.runs if r.headline and final}
+    return SubmissionPublic(
+        **_identity(view),
+        score_step=policy.score_step,
+        compute_pflop=compute,
+        energy_kwh=energy[0],
+        co2e_g=energy[1],
+        error=_error_out(view.error) if final else None,
+        loss_trend=_trend(view) if final else "none",
+        top_groups=_top_groups(view, policy.top_groups) if final else [],
+        transfer=_transfer(
+            _primary(runs, workspace.primary_metric), view.claimed.get(workspace.primary_metric)
+        )
+        if scored
+        else None,
+        runs=runs,
+    )
+
+
+def _primary(runs: list[RunPublic], metric: str) -> dict[str, IntervalOut]:
+    """Each phase's released primary score (the transfer section derives from these only)."""
+    return {r.phase: r.headline[metric] for r in runs if metric in r.headline}
+
+
+def _public_run(
+    run: results.RunView, status: str, final: bool, workspace: Workspace, rounded: Rounder
+) -> RunPublic:
+    """One run: its status only once the submission has ended, then buckets and grid scores."""
+    if not final:
+        return RunPublic(
+            phase=run.phase, status=status, error=None, wall_time=None, memory=None, headline={}, per_class=[]
+        )
+    buckets = (
+        coarsen_resources(
+            wall_time_s=max(float(run.resources.get("wall_seconds") or 0.0), 0.0),
+            peak_memory_bytes=max(int(run.resources.get("peak_memory_bytes") or 0), 0),
+        )
+        if run.resources
+        else None
+    )
+    headline: dict[str, IntervalOut] = {}
+    per_class: list[ClassOut] = []
+    if run.headline and run.result:
+        for metric in dict.fromkeys((workspace.primary_metric, "critical_recall")):
+            item = results.interval_of(run.headline, metric, rounded)
+            if item is not None:
+                headline[metric] = IntervalOut(value=item.value, low=item.low, high=item.high)
+        ece = run.headline.get("ece")
+        headline["ece"] = IntervalOut(value=None if ece is None else rounded(ece))
+        per_class = _classes(run.result, rounded)
+    return RunPublic(
+        phase=run.phase,
+        status=run.status,
+        error=_error_out(run.error),
+        wall_time=buckets.wall_time if buckets else None,
+        memory=buckets.memory if buckets else None,
+        headline=headline,
+        per_class=per_class,
+    )
+
+
+def _classes(result: Mapping[str, Any], rounded: Rounder) -> list[ClassOut]:
+    """Per-class recall on the grid; holdout supports under the small-cell rule (complement included)."""
+    per_class = result.get("per_class") or []
+    support = protect_counts({pc["name"]: int(pc["support"]) for pc in per_class}).cells
+    out = []
+    for pc in per_class:
+        recall = (pc.get("recall") or {}).get("value")
+        shown = support[pc["name"]].value
+        out.append(
+            ClassOut(
+                name=pc["name"],
+                support=None if shown is None else int(shown),
+                recall=None if recall is None else rounded(recall),
+            )
+        )
+    return out
+
+
+def _error_out(error: Mapping[str, Any] | None) -> ErrorOut | None:
+    """Code and allow-listed exception name only: frames are the owner's (and `check`'s)."""
+    if not error:
+        return None
+    code = str(error.get("code") or "crashed")
+    exc = error.get("exc_type")
+    return ErrorOut(code=code if code in ERROR_CODES else "crashed", exc_type=_allowed(exc))
+
+
+def _allowed(name: Any) -> str | None:
+    from cohortbench.privacy.channels import ALLOWED_EXCEPTIONS
+
+    return name if isinstance(name, str) and name in ALLOWED_EXCEPTIONS else None
+
+
+def _trend(view: results.SubmissionView) -> str:
+    return next((loss_trend(r.losses) for r in view.runs if r.phase == "finetune"), "none")
+
+
+def _top_groups(view: results.SubmissionView, k: int) -> list[str]:
+    """The k feature groups whose shuffling cost the final phase the most macro-F1, in order."""
+    final = next((r for r in reversed(view.runs) if r.result), None)
+    if final is None or k == 0 or final.result is None:
+        return []
+    groups = [i for i in final.result.get("importance") or [] if i.get("kind") == "group"]
+    scored = [(i["macro_f1"]["mean"], i["name"]) for i in groups if i["macro_f1"].get("mean") is not None]
+    return [name for _mean, name in sorted(scored, key=lambda s: (-s[0], s[1]))[:k]]
+
+
+def _transfer(best: Mapping[str, IntervalOut], claimed: float | None) -> TransferOut:
+    """Ratios to the claim and the fine-tuning gain, and negative transfer as disjoint intervals."""
+    base, fine = best.get("baseline"), best.get("finetune")
+
+    def ratio(item: IntervalOut | None) -> float | None:
+        if item is None or item.value is None or not claimed:
+            return None
+        return round(item.value / claimed, 4)
+
+    gain = None
+    negative = None
+    if base and fine and base.value is not None and fine.value is not None:
+        gain = round(fine.value - base.value, 6)
+        if fine.high is not None and base.low is not None:
+            negative = fine.high < base.low
+    return TransferOut(
+        baseline_ratio=ratio(base), finetune_ratio=ratio(fine), gain=gain, negative_transfer=negative
+    )
+
+
+def _identity(view: results.SubmissionView) -> dict[str, Any]:
+    """The fields the contributor chose or the host set at upload: the same for every audience."""
+    return {
+        "id": view.id,
+        "workspace": view.workspace,
+        "contributor": view.contributor,
+        "name": view.name,
+        "framework": view.framework,
+        "status": view.status,
+        "created_at": view.created_at,
+        "claimed": {k: float(v) for k, v in view.claimed.items()},
+        "plan": view.plan,
+        "bundle_sha256": view.bundle_sha256,
+    }
+
+
+def _owner_submission(view: results.SubmissionView, workspace: Workspace) -> SubmissionOwner:
+    cpu = sum(float(r.resources.get("cpu_seconds") or 0.0) for r in view.runs)
+    gpu = sum(float(r.resources.get("gpu_seconds") or 0.0) for r in view.runs)
+    energy = estimate_energy(cpu_seconds=cpu, gpu_seconds=gpu)
+    exact: dict[str, IntervalOut] = {}
+    for r in view.runs:
+        item = results.interval_of(r.headline, workspace.primary_metric, None)
+        if item is not None:
+            exact[r.phase] = IntervalOut(value=item.value, low=item.low, high=item.high)
+    return SubmissionOwner(
+        **_identity(view),
+        compute_pflop=view.compute_pflop,
+        energy_kwh=energy.kwh,
+        co2e_g=energy.g_co2e,
+        error=_error_owner(view.error),
+        loss_trend=_trend(view),
+        top_groups=_top_groups(view, len(workspace.feature_groups or {})),
+        transfer=_transfer(exact, view.claimed.get(workspace.primary_metric)) if exact else None,
+        runs=[
+            RunOwner(
+                phase=r.phase,
+                status=r.status,
+                error=_error_owner(r.error),
+                losses=r.losses,
+                loss_trend=loss_trend(r.losses),
+                resources=r.resources,
+                headline=r.headline,
+                result=r.result,
+            )
+            for r in view.runs
+        ],
+    )
+
+
+def _error_owner(error: Mapping[str, Any] | None) -> ErrorOwner | None:
+    if not error:
+        return None
+    frames = [
+        FrameOut(file=str(f.get("file")), line=int(f.get("line") or 0), function=str(f.get("function")))
+        for f in error.get("frames") or []
+        if isinstance(f, Mapping)
+    ]
+    return ErrorOwner(code=str(error.get("code") or "crashed"), exc_type=error.get("exc_type"), frames=frames)
+
+
+def _energy_of_flop(flop: float, *, gpu: bool) -> tuple[float, float]:
+    """Energy of released compute (device time at the nominal peak rate): no new values, no exact time."""
+    if gpu:
+        energy = estimate_energy(cpu_seconds=0.0, gpu_seconds=flop / GPU_PEAK_FLOP_PER_S)
+    else:
+        energy = estimate_energy(cpu_seconds=flop / CPU_PEAK_FLOP_PER_CORE_S)
+    return float(f"{energy.kwh:.6g}"), float(f"{energy.g_co2e:.6g}")
+
+
+# --- leaderboard --------------------------------------------------------------------------------
+
+CRITICAL_RECALL_FLOOR = 0.5
+
+
+def leaderboard(
+    session: Session, *, actor: User, workspace_name: str, today: date | None = None
+) -> LeaderboardOut:
+    """Ranked rows from released scores (equal released scores share a rank, no hidden tie order)."""
+    board = results.board(session, actor=actor, workspace_name=workspace_name, today=today)
+    workspace, owner = board.workspace, board.role == "owner"
+    policy = policy_of(session, workspace)
+    rounded = None if owner else rounder(policy)
+    budget = workspaces.rules_of(workspace).budget_pflop
+    gpu = workspaces.rules_of(workspace).resources.gpu > 0
+    rows = [_row(e, workspace, actor, rounded, budget=budget, gpu=gpu) for e in board.entries]
+    rows.sort(key=_best_key)
+    ranked: list[LeaderboardRowOut] = []
+    for i, row in enumerate(rows):
+        tied = i > 0 and _best_key(rows[i - 1])[0] == _best_key(row)[0]
+        ranked.append(row.model_copy(update={"rank": ranked[-1].rank if tied else i + 1}))
+    return LeaderboardOut(
+        workspace=workspace.name,
+        metric=workspace.primary_metric,
+        critical_class=workspace.critical_class or "",
+        released=board.released,
+        n_holdout=board.n_holdout,
+        score_step=None if owner else policy.score_step,
+        rows=ranked,
+    )
+
+
+def _best_key(row: LeaderboardRowOut) -> tuple[float, int]:
+    best = row.finetuned or row.baseline
+    value = best.value if best and best.value is not None else -1.0
+    return (-value, 0)
+
+
+def _row(
+    entry: results.Entry,
+    workspace: Workspace,
+    actor: User,
+    rounded: Rounder | None,
+    *,
+    budget: float,
+    gpu: bool,
+) -> LeaderboardRowOut:
+    """One row: the best score (fine-tuned, else out-of-the-box) and what derives from it."""
+    metric = workspace.primary_metric
+    heads = entry.board["headlines"]
+    base, fine = heads.get("baseline"), heads.get("finetune")
+    b, f = results.interval_of(base, metric, rounded), results.interval_of(fine, metric, rounded)
+    crit = results.interval_of(fine or base, "critical_recall", rounded)
+    ece = (fine or base or {}).get("ece")
+    if rounded is None:
+        compute = float(entry.compute_pflop or 0.0)
+        energy = estimate_energy(
+            cpu_seconds=entry.board["cpu_seconds"], gpu_seconds=entry.board["gpu_seconds"]
+        )
+        kwh, co2 = energy.kwh, energy.g_co2e
+    else:
+        compute = coarsen_compute(float(entry.compute_pflop or 0.0), budget)
+        kwh, co2 = _energy_of_flop(compute * 1e15, gpu=gpu)
+        ece = None if ece is None else rounded(ece)
+    best = f or b
+    claimed = entry.claimed.get(metric)
+    return LeaderboardRowOut(
+        rank=0,
+        submission_id=entry.submission_id,
+        contributor=entry.contributor,
+        model=entry.model,
+        framework=entry.framework,
+        status=entry.status,
+        claimed=claimed,
+        baseline=_out(b),
+        finetuned=_out(f),
+        critical_recall=_out(crit),
+        transfer_ratio=(best.value / claimed) if (best and best.value is not None and claimed) else None,
+        ece=ece,
+        compute_pflop=compute,
+        energy_kwh=kwh,
+        co2e_g=co2,
+        warning=_warning(best, crit, workspace.critical_class or ""),
+        mine=entry.user_id == actor.id,
+    )
+
+
+def _out(item: results.Interval | None) -> IntervalOut | None:
+    return None if item is None else IntervalOut(value=item.value, low=item.low, high=item.high)
+
+
+def _warning(
+    best: results.Interval | None, critical: results.Interval | None, critical_class: str
+) -> str | None:
+    """Flag a headline score that hides a low recall of the critical class (the brief's Contributor C)."""
+    if best is None or best.value is None or critical is None or critical.value is None:
+        return None
+    if critical.value < CRITICAL_RECALL_FLOOR:
+        missed = 1.0 - critical.value
+        return f"misses {missed:.0%} of class {critical_class} cases despite {best.value:.2f} on the headline metric"
+    return None
+
+
+# --- workspace cards ----------------------------------------------------------------------------
+
+
+def card(
+    session: Session, workspace: Workspace, actor: User, role: str, *, details: bool = False
+) -> WorkspaceCardOut:
+    """A workspace card; a contributor's compute used is the sum of their released per-submission figures."""
+    base = workspaces.card(session, workspace, actor, role)
+    policy = policy_of(session, workspace)
+    used = base.compute_used_pflop if role == "owner" else _released_compute(session, workspace, actor)
+    data = {k: getattr(base, k) for k in WorkspaceCardOut.model_fields if hasattr(base, k)}
+    data.update(compute_used_pflop=used, score_step=policy.score_step)
+    if details:
+        data["rules"] = workspaces.rules_of(workspace).to_dict()
+        data["feature_groups"] = {k: len(v) for k, v in (workspace.feature_groups or {}).items()}
+    return WorkspaceCardOut(**data)
+
+
+def _released_compute(session: Session, workspace: Workspace, actor: User) -> float:
+    budget = workspaces.rules_of(workspace).budget_pflop
+    team = workspaces.team_of(session, workspace, actor)
+    query = select(Submission.compute_pflop, Submission.status).where(Submission.workspace_id == workspace.id)
+    query = query.where(Submission.team == team) if team else query.where(Submission.user_id == actor.id)
+    total = sum(
+        coarsen_compute(float(pflop or 0.0), budget)
+        for pflop, status in session.execute(query)
+        if status in FINAL
+    )
+    return float(f"{total:.6g}")
+
+
+def cards(session: Session, *, actor: User) -> list[WorkspaceCardOut]:
+    """Cards of the workspaces the actor belongs to (admins: all)."""
+    from cohortbench.service.access import role_in
+
+    out = []
+    for workspace in session.scalars(select(Workspace).order_by(Workspace.created_at)):
+        role = role_in(session, actor, workspace)
+        if role is not None:
+            out.append(card(session, workspace, actor, role))
+    return out
