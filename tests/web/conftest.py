@@ -108,7 +108,7 @@ def _run(session: Any, submission: Submission, phase: str, y: np.ndarray, spec: 
         },
         losses={"train": [] if phase == "baseline" else [1.2 * 0.8**e + 0.05 for e in range(12)]},
         public_error={
-            "code": "model_error",
+            "code": "crashed",
             "exc_type": "ValueError",
             "frames": [{"file": "model.py", "line": 42, "function": "fine_tune"}],
         }
@@ -155,7 +155,7 @@ def add_submissions(platform: Platform) -> dict[str, int]:
                 compute_pflop=0.42,
                 public_error=None
                 if not spec.failed_finetune
-                else {"code": "model_error", "exc_type": "ValueError", "frames": []},
+                else {"code": "crashed", "exc_type": "ValueError", "frames": []},
             )
             session.add(submission)
             session.flush()

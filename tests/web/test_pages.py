@@ -111,14 +111,26 @@ def test_non_members_see_no_workspace(app: Any, web: WebDeployment) -> None:
         assert http.get(path).status_code == 404
 
 
-def test_submission_page_shows_every_chart_and_the_structured_error(app: Any, web: WebDeployment) -> None:
-    http = web.client(app, "alice")
+def test_submission_page_shows_the_owner_every_chart_and_the_frames(app: Any, web: WebDeployment) -> None:
+    http = web.client(app, "owner")
     html = http.get(f"/s/{web.submissions['alice-gbm']}").text
     for kind in ("cb-confusion", "cb-bar", "cb-reliability", "cb-hbar", "cb-line"):
         assert kind in html, kind
-    assert 'href="/s/1/report"' in html
     broken = http.get(f"/s/{web.submissions['alice-broken']}").text
-    assert "model_error" in broken and "model.py:42" in broken and "fine_tune" in broken
+    assert "crashed" in broken and "model.py:42" in broken and "fine_tune" in broken
+
+
+def test_submission_page_shows_a_contributor_only_released_numbers(app: Any, web: WebDeployment) -> None:
+    """Recall bars on the grid, no confusion matrix, calibration curve or loss curve, no frames."""
+    http = web.client(app, "alice")
+    html = http.get(f"/s/{web.submissions['alice-gbm']}").text
+    assert "cb-bar" in html and 'href="/s/1/report"' in html
+    for kind in ("cb-confusion", "cb-reliability", "cb-line"):
+        assert kind not in html, kind
+    assert "Scores are rounded to steps of 0.05" in html
+    broken = http.get(f"/s/{web.submissions['alice-broken']}").text
+    assert "crashed" in broken and "ValueError" in broken
+    assert "model.py:42" not in broken and "fine_tune</code>" not in broken
 
 
 def test_eda_page_draws_only_released_aggregates(app: Any, web: WebDeployment) -> None:

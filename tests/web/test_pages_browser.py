@@ -138,7 +138,7 @@ def test_submission_page_charts(browser: Any, base_url: str, web: WebDeployment)
     page.click("text=alice-gbm")
     page.wait_for_url(f"**/s/{web.submissions['alice-gbm']}")
     charts = page.locator("figure.chart svg")
-    assert charts.count() == 6  # 2 confusion matrices, recall, reliability, importance, loss
+    assert charts.count() == 1  # a contributor sees the released recall per class only
     for i in range(charts.count()):
         svg = charts.nth(i)
         box = svg.bounding_box()
@@ -151,6 +151,10 @@ def test_submission_page_charts(browser: Any, base_url: str, web: WebDeployment)
     assert page.locator("h1").inner_text().startswith("alice-gbm on")
     shot(page, "report")
     page.goto(f"/s/{web.submissions['alice-broken']}")
-    assert page.locator(".error-box code").first.inner_text() == "model_error"
+    assert page.locator(".error-box code").first.inner_text() == "crashed"
     shot(page, "submission-failed-finetune")
     page.context.close()
+    owner = signed_in_page(browser, base_url, web, "owner")
+    owner.goto(f"/s/{web.submissions['alice-gbm']}")
+    assert owner.locator("figure.chart svg").count() == 6  # 2 confusion matrices, recall, reliability, importance, loss
+    owner.context.close()
