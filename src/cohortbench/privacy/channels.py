@@ -22,6 +22,7 @@ from typing import Literal
 from cohortbench.errors import ValidationError
 from cohortbench.privacy.covert import MEMORY_BUCKETS_GIB, WALL_TIME_BUCKETS_S
 from cohortbench.privacy.leaderboard import release_step
+from cohortbench.privacy.released import MIN_CELL
 
 BUDGET_BITS = 128.0
 """Most bits a contributor's code can move through everything released about one submission."""
@@ -249,6 +250,21 @@ def budget_table(items: Sequence[ChannelItem]) -> str:
         )
     lines.append(f"| **total** | | | | | **{total_bits(items):.1f}** (limit {BUDGET_BITS:g}) |")
     return "\n".join(lines)
+
+
+def class_score_step(support: int | None, base: float) -> float | None:
+    """Grid of a one-class proportion (a recall) over `support` holdout cases; None: not released.
+
+    One patient moves such a score by 1/support. On a 1-2-5 grid of at least 1/(2 sqrt(support))
+    (and never finer than the workspace's `base`), half a step exceeds 1/support for every
+    support of 11 or more, so a model that predicts the class for one chosen patient alone reads
+    0 either way: the one-row label probe is closed. Classes of 1-10 holdout cases (or of unknown
+    size) release no recall at all, as the small-cell rule wants.
+    """
+    if support is None or support < MIN_CELL:
+        return None
+    step = max(release_step(support), base)
+    return next((s for s in SCORE_STEPS if s >= step * (1 - 1e-9)), SCORE_STEPS[-1])
 
 
 def coarsen_compute(pflop: float, budget_pflop: float) -> float:

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cohortbench.privacy import coarsen_resources, protect_counts
-from cohortbench.privacy.channels import ReleasePolicy, coarsen_compute, loss_trend
+from cohortbench.privacy.channels import ReleasePolicy, class_score_step, coarsen_compute, loss_trend
 from cohortbench.privacy.leaderboard import step_rounder
 from cohortbench.sandbox import ERROR_CODES, Limits
 from cohortbench.sandbox.compute import CPU_PEAK_FLOP_PER_CORE_S, GPU_PEAK_FLOP_PER_S
@@ -46,6 +46,82 @@ from cohortbench.workspaces import estimate_energy
 FINAL = ("succeeded", "failed", "cancelled")
 Rounder = Callable[[float], float]
 
+FIXED = "fixed"
+"""Set by the host or chosen by the contributor at upload, or a public fact of the workspace: the
+contributor's code cannot move it once the submission exists."""
+
+#: Every field of every model a contributor reads, and the channel of privacy.channels it belongs
+#: to (or FIXED). tests/privacy/test_budget.py checks that this covers the models exactly.
+RELEASED_FIELDS: dict[str, dict[str, str]] = {
+    "SubmissionPublic": {
+        **dict.fromkeys(
+            ("audience", "id", "workspace", "contributor", "name", "framework", "created_at", "claimed",
+             "plan", "bundle_sha256", "score_step"),
+            FIXED,
+        ),
+        "status": "completion time",
+        "compute_pflop": "compute",
+        "energy_kwh": "derived numbers",
+        "co2e_g": "derived numbers",
+        "error": "run outcome",
+        "loss_trend": "loss curve",
+        "top_groups": "feature-group importance",
+        "transfer": "derived numbers",
+        "runs": "run outcome",
+    },
+    "RunPublic": {
+        "phase": FIXED,
+        "status": "run outcome",
+        "error": "run outcome",
+        "wall_time": "wall time",
+        "memory": "peak memory",
+        "headline": "run outcome",
+        "per_class": "run outcome",
+    },
+    "ClassOut": {"name": FIXED, "support": "holdout class support", "recall": "run outcome"},
+    "ErrorOut": {"code": "run outcome", "exc_type": "run outcome"},
+    "IntervalOut": {"value": "run outcome", "low": "run outcome", "high": "run outcome"},
+    "TransferOut": dict.fromkeys(
+        ("baseline_ratio", "finetune_ratio", "gain", "negative_transfer"), "derived numbers"
+    ),
+    "SubmissionSummary": {
+        **dict.fromkeys(("id", "workspace", "contributor", "name", "framework", "created_at"), FIXED),
+        "status": "completion time",
+        "compute_pflop": "compute",
+        "error": "run outcome",
+    },
+    "LeaderboardRowOut": {
+        **dict.fromkeys(("submission_id", "contributor", "model", "framework", "claimed", "mine"), FIXED),
+        "rank": "derived numbers",
+        "status": "completion time",
+        "baseline": "run outcome",
+        "finetuned": "run outcome",
+        "critical_recall": "run outcome",
+        "transfer_ratio": "derived numbers",
+        "ece": "run outcome",
+        "compute_pflop": "compute",
+        "energy_kwh": "derived numbers",
+        "co2e_g": "derived numbers",
+        "warning": "derived numbers",
+    },
+    "LeaderboardOut": {
+        **dict.fromkeys(
+            ("workspace", "metric", "critical_class", "released", "n_holdout", "score_step"), FIXED
+        ),
+        "rows": "run outcome",
+    },
+    "WorkspaceCardOut": {
+        **dict.fromkeys(
+            ("name", "title", "description", "role", "participants", "end_date", "budget_pflop",
+             "submissions_used", "quota", "resources", "dataset_id", "n_records", "n_train", "n_holdout",
+             "n_features", "classes", "critical_class", "primary_metric", "published", "score_step", "rules",
+             "feature_groups"),
+            FIXED,
+        ),
+        "compute_used_pflop": "derived numbers",
+    },
+}  # fmt: skip
+
 
 def policy_of(session: Session, workspace: Workspace) -> ReleasePolicy:
     """The release policy of a workspace, from its latest cohort version and feature groups."""
@@ -60,8 +136,27 @@ def policy_of(session: Session, workspace: Workspace) -> ReleasePolicy:
 
 def rounder(policy: ReleasePolicy) -> Rounder:
     """Scores onto the policy's grid, clamped to [0, 1] first so the grid's value count holds."""
-    on_grid = step_rounder(policy.score_step)
+    return _on_grid(policy.score_step)
+
+
+def _on_grid(step: float) -> Rounder:
+    on_grid = step_rounder(step)
     return lambda value: on_grid(min(max(float(value), 0.0), 1.0))
+
+
+def _recall_rounder(support: Any, policy: ReleasePolicy) -> Rounder | None:
+    """The grid of a class's recall (coarser for small classes), None when it is not released."""
+    step = class_score_step(int(support) if isinstance(support, int | float) else None, policy.score_step)
+    return None if step is None else _on_grid(step)
+
+
+def _support(result_or_headline: Mapping[str, Any] | None, name: str) -> Any:
+    """A class's holdout support from a full result (per_class) or a board headline (support)."""
+    if not result_or_headline:
+        return None
+    if "per_class" in result_or_headline:
+        return next((pc["support"] for pc in result_or_headline["per_class"] if pc["name"] == name), None)
+    return (result_or_headline.get("support") or {}).get(name)
 
 
 # --- submissions --------------------------------------------------------------------------------
@@ -106,9 +201,8 @@ def _workspace(session: Session, name: str) -> Workspace:
 def _public_submission(
     view: results.SubmissionView, workspace: Workspace, policy: ReleasePolicy
 ) -> SubmissionPublic:
-    rounded = rounder(policy)
     final = view.status in FINAL
-    runs = [_public_run(r, view.status, final, workspace, rounded) for r in view.runs]
+    runs = [_public_run(r, view.status, final, workspace, policy) for r in view.runs]
     budget = workspaces.rules_of(workspace).budget_pflop
     compute = coarsen_compute(view.compute_pflop, budget) if final else 0.0
     energy = _energy_of_flop(compute * 1e15, gpu=workspaces.rules_of(workspace).resources.gpu > 0)
@@ -137,7 +231,7 @@ def _primary(runs: list[RunPublic], metric: str) -> dict[str, IntervalOut]:
 
 
 def _public_run(
-    run: results.RunView, status: str, final: bool, workspace: Workspace, rounded: Rounder
+    run: results.RunView, status: str, final: bool, workspace: Workspace, policy: ReleasePolicy
 ) -> RunPublic:
     """One run: its status only once the submission has ended, then buckets and grid scores."""
     if not final:
@@ -155,13 +249,16 @@ def _public_run(
     headline: dict[str, IntervalOut] = {}
     per_class: list[ClassOut] = []
     if run.headline and run.result:
+        rounded = rounder(policy)
+        critical = _recall_rounder(_support(run.result, workspace.critical_class or ""), policy)
         for metric in dict.fromkeys((workspace.primary_metric, "critical_recall")):
-            item = results.interval_of(run.headline, metric, rounded)
+            grid = critical if metric == "critical_recall" else rounded
+            item = results.interval_of(run.headline, metric, grid) if grid else None
             if item is not None:
                 headline[metric] = IntervalOut(value=item.value, low=item.low, high=item.high)
         ece = run.headline.get("ece")
         headline["ece"] = IntervalOut(value=None if ece is None else rounded(ece))
-        per_class = _classes(run.result, rounded)
+        per_class = _classes(run.result, policy)
     return RunPublic(
         phase=run.phase,
         status=run.status,
@@ -173,19 +270,20 @@ def _public_run(
     )
 
 
-def _classes(result: Mapping[str, Any], rounded: Rounder) -> list[ClassOut]:
-    """Per-class recall on the grid; holdout supports under the small-cell rule (complement included)."""
+def _classes(result: Mapping[str, Any], policy: ReleasePolicy) -> list[ClassOut]:
+    """Per-class recall on its class's grid; holdout supports under the small-cell rule (complement included)."""
     per_class = result.get("per_class") or []
     support = protect_counts({pc["name"]: int(pc["support"]) for pc in per_class}).cells
     out = []
     for pc in per_class:
         recall = (pc.get("recall") or {}).get("value")
+        grid = _recall_rounder(pc["support"], policy)
         shown = support[pc["name"]].value
         out.append(
             ClassOut(
                 name=pc["name"],
                 support=None if shown is None else int(shown),
-                recall=None if recall is None else rounded(recall),
+                recall=None if recall is None or grid is None else grid(recall),
             )
         )
     return out
@@ -322,10 +420,11 @@ def leaderboard(
     board = results.board(session, actor=actor, workspace_name=workspace_name, today=today)
     workspace, owner = board.workspace, board.role == "owner"
     policy = policy_of(session, workspace)
-    rounded = None if owner else rounder(policy)
     budget = workspaces.rules_of(workspace).budget_pflop
     gpu = workspaces.rules_of(workspace).resources.gpu > 0
-    rows = [_row(e, workspace, actor, rounded, budget=budget, gpu=gpu) for e in board.entries]
+    rows = [
+        _row(e, workspace, actor, None if owner else policy, budget=budget, gpu=gpu) for e in board.entries
+    ]
     rows.sort(key=_best_key)
     ranked: list[LeaderboardRowOut] = []
     for i, row in enumerate(rows):
@@ -352,19 +451,27 @@ def _row(
     entry: results.Entry,
     workspace: Workspace,
     actor: User,
-    rounded: Rounder | None,
+    policy: ReleasePolicy | None,
     *,
     budget: float,
     gpu: bool,
 ) -> LeaderboardRowOut:
-    """One row: the best score (fine-tuned, else out-of-the-box) and what derives from it."""
+    """One row: the best score (fine-tuned, else out-of-the-box) and what derives from it.
+
+    `policy` None: the owner's exact row. Otherwise the same grids as the submission's own page.
+    """
     metric = workspace.primary_metric
     heads = entry.board["headlines"]
     base, fine = heads.get("baseline"), heads.get("finetune")
+    rounded = None if policy is None else rounder(policy)
     b, f = results.interval_of(base, metric, rounded), results.interval_of(fine, metric, rounded)
-    crit = results.interval_of(fine or base, "critical_recall", rounded)
+    if policy is None:
+        crit = results.interval_of(fine or base, "critical_recall", None)
+    else:
+        grid = _recall_rounder(_support(fine or base, workspace.critical_class or ""), policy)
+        crit = results.interval_of(fine or base, "critical_recall", grid) if grid else None
     ece = (fine or base or {}).get("ece")
-    if rounded is None:
+    if policy is None or rounded is None:
         compute = float(entry.compute_pflop or 0.0)
         energy = estimate_energy(
             cpu_seconds=entry.board["cpu_seconds"], gpu_seconds=entry.board["gpu_seconds"]

@@ -32,7 +32,7 @@ HEADLINE_METRICS: tuple[str, ...] = (
     "balanced_accuracy",
     "weighted_f1",
 )
-BOARD_KEYS: tuple[str, ...] = (*HEADLINE_METRICS, "ece")  # what a row may show of a headline
+BOARD_KEYS: tuple[str, ...] = (*HEADLINE_METRICS, "ece", "support")  # what a row may show of a headline
 
 
 @dataclass(frozen=True)
@@ -94,6 +94,7 @@ def headline_of(result: Result) -> dict[str, Any]:
         out[name] = {"value": est.value, "low": est.low, "high": est.high}
     out["ece"] = result.calibration.ece_equal_width
     out["per_class_recall"] = {pc.name: pc.recall.value for pc in result.per_class}
+    out["support"] = {pc.name: pc.support for pc in result.per_class}
     return out
 
 
