@@ -279,8 +279,9 @@ def coarsen_compute(pflop: float, budget_pflop: float) -> float:
 def loss_trend(losses: Sequence[float]) -> str:
     """One word for a training curve: how a contributor learns that fine-tuning diverged.
 
-    unstable: a non-finite value, or two or more rises between consecutive points of more than
-    25 % of the curve's range (a diverging fine-tune, as LightGBM at a high learning rate);
+    unstable: a non-finite value, or a curve that oscillates: two or more rises and a fall between
+    consecutive points of more than 25 % of its range (a diverging fine-tune, as LightGBM at a
+    high learning rate);
     rising / falling: the last point more than 5 % above / below the first; flat otherwise.
     """
     values = [float(v) for v in losses]
@@ -290,8 +291,10 @@ def loss_trend(losses: Sequence[float]) -> str:
         return "unstable"
     first, last = values[0], values[-1]
     span = max(values) - min(values)
-    jumps = sum(1 for a, b in itertools.pairwise(values) if b - a > 0.25 * span > 0)
-    if jumps >= 2:
+    steps = [b - a for a, b in itertools.pairwise(values)]
+    rises = sum(1 for d in steps if d > 0.25 * span > 0)
+    falls = sum(1 for d in steps if -d > 0.25 * span > 0)
+    if rises >= 2 and falls >= 1:
         return "unstable"
     scale = max(abs(first), 1e-12)
     if last > first + 0.05 * scale:
