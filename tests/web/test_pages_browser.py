@@ -156,5 +156,7 @@ def test_submission_page_charts(browser: Any, base_url: str, web: WebDeployment)
     page.context.close()
     owner = signed_in_page(browser, base_url, web, "owner")
     owner.goto(f"/s/{web.submissions['alice-gbm']}")
-    assert owner.locator("figure.chart svg").count() == 6  # 2 confusion matrices, recall, reliability, importance, loss
+    assert (
+        owner.locator("figure.chart svg").count() == 6
+    )  # 2 confusion matrices, recall, reliability, importance, loss
     owner.context.close()

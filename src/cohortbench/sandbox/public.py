@@ -15,8 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from cohortbench.privacy.channels import ALLOWED_EXCEPTIONS
-from cohortbench.sandbox.runs import ERROR_CODES, Frame, OwnerLog, PublicError
+from cohortbench.sandbox.runs import Frame, OwnerLog, PublicError
 
+#: Codes the in-sandbox entry may report about itself. The host's own verdicts (timeout,
+#: budget_exceeded, output_too_large, out of memory as seen by the launcher) are never taken from
+#: error.json, which the contributor's code can write.
+ENTRY_CODES = frozenset(
+    {"invalid_bundle", "import_error", "crashed", "out_of_memory", "bad_predictions", "fine_tune_unsupported"}
+)
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 
 
@@ -76,7 +82,7 @@ def split_error(raw: Any, bundle_dir: Path, *, code: str | None = None) -> tuple
     """(public part, owner part) of an error.json document; `code` overrides the document's own."""
     doc = raw if isinstance(raw, dict) else {}
     claimed = doc.get("code")
-    final = code or (claimed if claimed in ERROR_CODES else "crashed")
+    final = code or (claimed if claimed in ENTRY_CODES else "crashed")
     public = PublicError(
         code=final,
         exc_type=public_exc_type(doc.get("exc_type")),
