@@ -1,7 +1,7 @@
 """Turns the raw error.json of a run into what a contributor may see, and the rest into the owner log.
 
 Everything in error.json is contributor-controlled (their code shares the process), so each public
-field is checked against something fixed at submission time: the code against ERROR_CODES, the
+field is checked against something fixed at submission time: the code against RUN_ERROR_CODES, the
 exception type against builtin exception names or a `class NAME` written in the bundle's sources, and
 each frame against an existing .py file of the bundle, a line inside it and a `def NAME` in it. A
 name built at run time (e.g. a class named after a patient value) can therefore never come out.
@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from cohortbench.sandbox.runs import ERROR_CODES, Frame, OwnerLog, PublicError
+from cohortbench.sandbox.runs import RUN_ERROR_CODES, Frame, OwnerLog, PublicError
 
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 BUILTIN_EXCEPTIONS = frozenset(
@@ -93,7 +93,7 @@ def split_error(raw: Any, bundle_dir: Path, *, code: str | None = None) -> tuple
     """(public part, owner part) of an error.json document; `code` overrides the document's own."""
     doc = raw if isinstance(raw, dict) else {}
     claimed = doc.get("code")
-    final = code or (claimed if claimed in ERROR_CODES else "crashed")
+    final = code or (claimed if claimed in RUN_ERROR_CODES else "crashed")
     public = PublicError(
         code=final,
         exc_type=public_exc_type(doc.get("exc_type"), bundle_dir),
