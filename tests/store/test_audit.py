@@ -5,8 +5,10 @@ tampering test drops those triggers first, as an attacker with raw database acce
 from __future__ import annotations
 
 import itertools
+import json
 import threading
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, delete, insert, select, text, update
@@ -180,3 +182,104 @@ def test_concurrent_appends_keep_one_chain(sessions: sessionmaker[Session]) -> N
     with sessions() as session:
         report = audit.verify(session)
     assert report.ok and report.n_entries == 32
+
+
+# --- A saved head: what the chain alone cannot show -------------------------------------------
+
+
+def _rehash_from(engine: Engine, seq: int) -> None:
+    """Rewrite entry `seq` and re-hash it and every entry after it: a self-consistent forgery."""
+    with engine.begin() as connection:
+        rows = (
+            connection.execute(select(TABLE).where(TABLE.c.id >= seq).order_by(TABLE.c.id)).mappings().all()
+        )
+        prev = connection.execute(select(TABLE.c.hash).where(TABLE.c.id == seq - 1)).scalar()
+        prev = prev or audit.GENESIS_HASH
+        for row in rows:
+            actor = "mallory" if row["id"] == seq else row["actor"]
+            fields = {k: row[k] for k in ("ts", "action", "target", "payload", "reason")}
+            forged = audit.entry_hash(prev, seq=row["id"], actor=actor, **fields)
+            connection.execute(
+                update(TABLE).where(TABLE.c.id == row["id"]).values(actor=actor, prev_hash=prev, hash=forged)
+            )
+            prev = forged
+
+
+def _truncate(engine: Engine) -> None:
+    with engine.begin() as connection:
+        connection.execute(delete(TABLE))
+
+
+def _delete_tail(engine: Engine) -> None:
+    with engine.begin() as connection:
+        connection.execute(delete(TABLE).where(TABLE.c.id > N - 2))
+
+
+@pytest.mark.parametrize(
+    ("tamper", "problem", "seq"),
+    [
+        (_truncate, "truncated", 1),
+        (_delete_tail, "truncated", N - 1),
+        (lambda engine: _rehash_from(engine, N), "rewritten", N),
+        (lambda engine: _rehash_from(engine, 3), "rewritten", N),
+        (lambda engine: _rehash_from(engine, 1), "rewritten", N),
+    ],
+    ids=["truncated", "tail-deleted", "tail-rewritten", "rehashed-from-3", "rehashed-from-1"],
+)
+def test_a_saved_head_catches_what_the_chain_alone_cannot(
+    engine: Engine,
+    sessions: sessionmaker[Session],
+    tmp_path: Path,
+    tamper: Callable[[Engine], None],
+    problem: str,
+    seq: int,
+) -> None:
+    _fill(sessions)
+    with sessions() as session:
+        saved = audit.verify(session)
+    _drop_triggers(engine)
+    tamper(engine)
+    with sessions() as session:
+        assert audit.verify(session).ok  # the chain alone still looks intact
+        report = audit.verify(session, head=saved.head_hash, n_entries=saved.n_entries)
+        _write_export(session, tmp_path / "audit.jsonl")
+    assert not report.ok and (report.problem, report.first_bad_seq) == (problem, seq)
+    offline = audit.verify_file(tmp_path / "audit.jsonl", head=saved.head_hash, n_entries=saved.n_entries)
+    assert offline == report
+
+
+def _write_export(session: Session, path: Path) -> None:
+    path.write_text("".join(json.dumps(e) + "\n" for e in audit.export(session)))
+
+
+def test_entries_after_the_saved_head_are_fine(sessions: sessionmaker[Session], tmp_path: Path) -> None:
+    _fill(sessions, 3)
+    with sessions() as session:
+        saved = audit.verify(session)
+    _fill(sessions, 2)
+    with sessions() as session:
+        report = audit.verify(session, head=saved.head_hash, n_entries=3)
+        _write_export(session, tmp_path / "audit.jsonl")
+    assert report.ok and (report.n_entries, report.after_head) == (5, 2)
+    assert audit.verify_file(tmp_path / "audit.jsonl", head=saved.head_hash, n_entries=3) == report
+    with sessions() as session:  # the head of an empty chain
+        assert audit.verify(session, head=audit.GENESIS_HASH, n_entries=0).after_head == 5
+        with pytest.raises(ValidationError, match="both"):
+            audit.verify(session, head=saved.head_hash)
+
+
+def test_an_exported_file_is_checked_offline(sessions: sessionmaker[Session], tmp_path: Path) -> None:
+    _fill(sessions)
+    path = tmp_path / "audit.jsonl"
+    with sessions() as session:
+        _write_export(session, path)
+        assert audit.verify_file(path) == audit.verify(session)
+    lines = path.read_text().splitlines()
+    entry = json.loads(lines[2])
+    entry["payload"]["quota"]["new"] = 99
+    path.write_text("\n".join([*lines[:2], json.dumps(entry), *lines[3:]]) + "\n")
+    report = audit.verify_file(path)
+    assert not report.ok and (report.problem, report.first_bad_seq) == ("modified", 3)
+    path.write_text(lines[0] + "\n{not json\n")
+    with pytest.raises(ValidationError, match="line 2"):
+        audit.verify_file(path)

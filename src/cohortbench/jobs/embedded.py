@@ -8,13 +8,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from cohortbench.jobs.worker import Handler, Worker
+from cohortbench.jobs.worker import Handler, JobKind, Worker
 
 __all__ = ["start_background_worker"]
 
 
 def start_background_worker(
-    session_factory: sessionmaker[Session], handlers: Mapping[str, Handler], **worker_options: Any
+    session_factory: sessionmaker[Session], handlers: Mapping[str, Handler | JobKind], **worker_options: Any
 ) -> tuple[threading.Thread, threading.Event]:
     """Start a daemon thread running a Worker; set the returned event (then join) to stop it.
 

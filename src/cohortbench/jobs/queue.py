@@ -5,14 +5,19 @@ another worker reclaims the job, so nothing is lost. Every state change is a con
 on (id, status, lease_owner), so a worker whose lease was taken over or whose job was cancelled
 changes nothing. No function here commits: the caller commits (so `enqueue` can share the
 transaction that creates the submission, and a job exists exactly when its submission does).
+
+A job ends for good in three ways: its handler raised a permanent error, it ran out of attempts on
+retryable ones, or its lease expired on its last attempt (every worker that ran it died). Each
+calls the caller's `on_give_up(session, job, reason)` in the very transaction that marks the job
+failed, so whatever the job stood for (a submission, its runs) ends with it or not at all.
 Times come from the workers' clocks, which must roughly agree (well under a lease).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -24,14 +29,24 @@ from cohortbench.store.models import Job, utcnow
 __all__ = [
     "BACKOFF_BASE_SECONDS",
     "BACKOFF_MAX_SECONDS",
+    "GiveUpHook",
+    "GiveUpReason",
     "backoff_seconds",
     "cancel",
     "claim",
     "complete",
     "enqueue",
     "fail",
+    "give_up_on_dead_leases",
     "heartbeat",
 ]
+
+#: Why a job failed for good: its handler raised a permanent error, it used up its attempts on
+#: retryable ones, or its lease expired on the last attempt (the worker died every time).
+GiveUpReason = Literal["handler_error", "attempts_exhausted", "lease_expired"]
+#: Called with the job already marked failed, in the transaction that marked it; may write more.
+GiveUpHook = Callable[[Session, Job, GiveUpReason], None]
+LEASE_EXPIRED_ERROR = "the worker running it stopped (lease expired) on the last attempt"
 
 BACKOFF_BASE_SECONDS = 2.0
 BACKOFF_MAX_SECONDS = 300.0
@@ -81,32 +96,62 @@ def _claimable(now: dt.datetime, kinds: Sequence[str] | None) -> ColumnElement[b
     return and_(condition, Job.kind.in_(kinds)) if kinds is not None else condition
 
 
-def _give_up_on_dead_leases(session: Session, now: dt.datetime) -> None:
-    """A job whose lease expired on its last attempt crashed every worker that ran it: fail it."""
-    session.execute(
-        update(Job)
-        .where(Job.status == "running", Job.lease_expires_at < now, Job.attempts >= Job.max_attempts)
-        .values(
-            status="failed",
-            finished_at=now,
-            lease_owner=None,
-            lease_expires_at=None,
-            last_error="the worker running it stopped (lease expired) on the last attempt",
+def give_up_on_dead_leases(
+    session: Session,
+    *,
+    kinds: Sequence[str] | None = None,
+    on_give_up: GiveUpHook | None = None,
+    now: dt.datetime | None = None,
+) -> list[int]:
+    """Fail each job whose lease expired on its last attempt (it crashed every worker that ran it)
+    and call `on_give_up` for it; return their ids. One conditional UPDATE per job, so of two
+    workers reaping at once only one gives a job up and calls the hook."""
+    now = now or utcnow()
+    dead = and_(Job.status == "running", Job.lease_expires_at < now, Job.attempts >= Job.max_attempts)
+    if kinds is not None:
+        dead = and_(dead, Job.kind.in_(kinds))
+    given_up = []
+    for job_id in session.scalars(select(Job.id).where(dead).order_by(Job.id)).all():
+        failed = session.execute(
+            update(Job)
+            .where(Job.id == job_id, dead)
+            .values(
+                status="failed",
+                finished_at=now,
+                lease_owner=None,
+                lease_expires_at=None,
+                last_error=LEASE_EXPIRED_ERROR,
+            )
         )
-    )
+        if failed.rowcount == 1:  # type: ignore[attr-defined]
+            given_up.append(job_id)
+            _call_hook(session, job_id, "lease_expired", on_give_up)
+    return given_up
+
+
+def _call_hook(session: Session, job_id: int, reason: GiveUpReason, on_give_up: GiveUpHook | None) -> None:
+    if on_give_up is not None:
+        on_give_up(session, session.get_one(Job, job_id, populate_existing=True), reason)
 
 
 def claim(
-    session: Session, *, worker_id: str, lease_seconds: float, kinds: Sequence[str] | None = None
+    session: Session,
+    *,
+    worker_id: str,
+    lease_seconds: float,
+    kinds: Sequence[str] | None = None,
+    on_give_up: GiveUpHook | None = None,
 ) -> Job | None:
     """Take the oldest ready job (or one whose lease expired) under a fresh lease; None if none.
 
+    First gives up (`give_up_on_dead_leases`) the jobs of `kinds` that died on their last attempt.
     PostgreSQL picks with SELECT ... FOR UPDATE SKIP LOCKED, so workers never wait on each other;
     SQLite (one writer at a time) picks a candidate and takes it with a conditional UPDATE,
-    retrying if another worker got it first. The caller commits.
+    retrying if another worker got it first. The caller commits, also when None is returned:
+    the give-ups are in the transaction.
     """
     now = utcnow()
-    _give_up_on_dead_leases(session, now)
+    give_up_on_dead_leases(session, kinds=kinds, on_give_up=on_give_up, now=now)
     postgres = session.get_bind().dialect.name == "postgresql"
     for _ in range(_CLAIM_TRIES):
         query = select(Job.id).where(_claimable(now, kinds)).order_by(Job.not_before, Job.id).limit(1)
@@ -155,9 +200,18 @@ def complete(session: Session, job_id: int, worker_id: str) -> bool:
     )
 
 
-def fail(session: Session, job_id: int, worker_id: str, *, error: str, retryable: bool) -> bool:
+def fail(
+    session: Session,
+    job_id: int,
+    worker_id: str,
+    *,
+    error: str,
+    retryable: bool,
+    on_give_up: GiveUpHook | None = None,
+) -> bool:
     """Record a failure. Retryable and attempts left: back to the queue after a backoff;
-    otherwise failed for good. `error` is kept for the owner only. False if the lease was lost."""
+    otherwise failed for good, and `on_give_up` runs in this transaction. `error` is kept for the
+    owner only. False (nothing changed, no hook) if the lease was lost."""
     job = session.get(Job, job_id, populate_existing=True)
     if job is None:
         raise NotFoundError(f"job {job_id} not found")
@@ -174,9 +228,12 @@ def fail(session: Session, job_id: int, worker_id: str, *, error: str, retryable
             lease_expires_at=None,
             last_error=error,
         )
-    return _update_held(
+    failed = _update_held(
         session, job_id, worker_id, status="failed", finished_at=now, lease_expires_at=None, last_error=error
     )
+    if failed:
+        _call_hook(session, job_id, "attempts_exhausted" if retryable else "handler_error", on_give_up)
+    return failed
 
 
 def cancel(session: Session, job_id: int) -> bool:

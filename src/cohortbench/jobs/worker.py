@@ -16,8 +16,10 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from cohortbench.jobs import queue
+from cohortbench.jobs.queue import GiveUpHook, GiveUpReason
+from cohortbench.store.models import Job
 
-__all__ = ["Handler", "JobContext", "RetryableError", "Worker"]
+__all__ = ["Handler", "JobContext", "JobKind", "RetryableError", "Worker"]
 
 log = logging.getLogger(__name__)
 
@@ -66,20 +68,36 @@ class Handler(Protocol):
     def __call__(self, ctx: JobContext, /) -> None: ...
 
 
+@dataclass(frozen=True)
+class JobKind:
+    """A handler, and what to do when its job fails for good (`queue.GiveUpHook`).
+
+    `on_give_up(session, job, reason)` runs in the transaction that marks the job failed, whether
+    the handler raised, the attempts ran out, or the lease expired on the last attempt (the worker
+    died). It is how whatever the job stands for reaches a terminal state with it, while the jobs
+    layer knows nothing of it. It must not commit; if it raises, the job's failure is rolled back
+    with it and retried at the next poll.
+    """
+
+    handler: Handler
+    on_give_up: GiveUpHook | None = None
+
+
 class Worker:
-    """Runs jobs of the kinds in `handlers`, one at a time, until stopped."""
+    """Runs jobs of the kinds in `handlers` (a Handler, or a JobKind with its give-up hook), one at
+    a time, until stopped."""
 
     def __init__(
         self,
         session_factory: sessionmaker[Session],
-        handlers: Mapping[str, Handler],
+        handlers: Mapping[str, Handler | JobKind],
         *,
         worker_id: str | None = None,
         lease_seconds: float = 30,
         poll_seconds: float = 0.5,
     ) -> None:
         self.sessions = session_factory
-        self.handlers = dict(handlers)
+        self.kinds = {k: h if isinstance(h, JobKind) else JobKind(h) for k, h in handlers.items()}
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.lease_seconds = lease_seconds
         self.poll_seconds = poll_seconds
@@ -94,6 +112,9 @@ class Worker:
             except SQLAlchemyError:  # the database is away for a moment: the leases cover it
                 log.warning("worker %s: database error, retrying", self.worker_id, exc_info=True)
                 ran = False
+            except Exception:  # a give-up hook failed: its job stays as it was, retried next poll
+                log.exception("worker %s: error outside a handler, retrying", self.worker_id)
+                ran = False
             if ran:
                 done += 1
             else:
@@ -101,19 +122,19 @@ class Worker:
         return done
 
     def run_once(self) -> bool:
-        """Claim and run one job; False when none was ready."""
-        with self.sessions() as session:
+        """Give up the jobs that died on their last attempt, claim and run one job; False when none
+        was ready (the give-ups are committed either way)."""
+        with self.sessions() as session, session.begin():
             job = queue.claim(
                 session,
                 worker_id=self.worker_id,
                 lease_seconds=self.lease_seconds,
-                kinds=sorted(self.handlers),
+                kinds=sorted(self.kinds),
+                on_give_up=self._give_up,
             )
             if job is None:
-                session.rollback()
                 return False
             ctx = JobContext(job.id, job.kind, dict(job.payload), job.attempts, self._beat_for(job.id))
-            session.commit()
         self._execute(ctx)
         return True
 
@@ -130,7 +151,7 @@ class Worker:
         beater.start()
         outcome: tuple[str, str | None] = ("complete", None)
         try:
-            self.handlers[ctx.kind](ctx)
+            self.kinds[ctx.kind].handler(ctx)
         except (RetryableError, OperationalError) as exc:
             outcome = ("retry", _describe(exc))
         except Exception as exc:
@@ -153,10 +174,21 @@ class Worker:
                 held = queue.complete(session, ctx.job_id, self.worker_id)
             else:
                 held = queue.fail(
-                    session, ctx.job_id, self.worker_id, error=error or "", retryable=outcome == "retry"
+                    session,
+                    ctx.job_id,
+                    self.worker_id,
+                    error=error or "",
+                    retryable=outcome == "retry",
+                    on_give_up=self._give_up,
                 )
         if not held:
             log.info("job %s: lease lost or cancelled before it could be marked %s", ctx.job_id, outcome)
+
+    def _give_up(self, session: Session, job: Job, reason: GiveUpReason) -> None:
+        kind = self.kinds.get(job.kind)
+        if kind is not None and kind.on_give_up is not None:
+            kind.on_give_up(session, job, reason)
+        log.warning("job %s (%s) failed for good: %s", job.id, job.kind, reason)
 
 
 def _describe(exc: BaseException) -> str:

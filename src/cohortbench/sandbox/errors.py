@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cohortbench.errors import CohortbenchError
-from cohortbench.sandbox.runs import ERROR_CODES
+from cohortbench.sandbox.runs import RUN_ERROR_CODES
 
 
 class BadPredictionsError(CohortbenchError):
@@ -25,12 +25,12 @@ class OutputTooLargeError(CohortbenchError):
 
 
 def code_for_exception(exc: BaseException) -> str:
-    """One of ERROR_CODES. A CohortbenchError's own code counts only if it is a known one."""
+    """One of RUN_ERROR_CODES. A CohortbenchError's own code counts only if it is a known one."""
     if isinstance(exc, MemoryError):
         return "out_of_memory"
     if isinstance(exc, ImportError):
         return "import_error"
     code = getattr(exc, "code", None)
-    if isinstance(exc, CohortbenchError) and code in ERROR_CODES:
+    if isinstance(exc, CohortbenchError) and code in RUN_ERROR_CODES:
         return str(code)
     return "crashed"

@@ -22,8 +22,8 @@ from cohortbench.sandbox.limits import Limits
 Phase = Literal["baseline", "finetune"]
 Device = Literal["cpu", "cuda"]
 
-#: Fixed error codes a contributor may see; nothing else describes a failure to them.
-ERROR_CODES = (
+#: Codes a run's own outcome may carry: derived by the host from what happened in the sandbox.
+RUN_ERROR_CODES = (
     "invalid_bundle",
     "import_error",
     "crashed",
@@ -34,6 +34,12 @@ ERROR_CODES = (
     "fine_tune_unsupported",
     "output_too_large",
 )
+#: The platform failed, not the model (the worker died on every attempt, an error outside the
+#: sandbox). Set only by the service when a job is given up, never accepted from a run, since it
+#: costs the contributor no submission (service.workspaces.usage).
+PLATFORM_ERROR = "platform_error"
+#: Fixed error codes a contributor may see; nothing else describes a failure to them.
+ERROR_CODES = (*RUN_ERROR_CODES, PLATFORM_ERROR)
 SUCCEEDED = "succeeded"
 
 
@@ -125,7 +131,7 @@ class OwnerLog:
 
 @dataclass(frozen=True)
 class RunOutcome:
-    """Result of one run: `status` is "succeeded" or one of ERROR_CODES."""
+    """Result of one run: `status` is "succeeded" or one of RUN_ERROR_CODES."""
 
     status: str
     predictions: np.ndarray | None = None

@@ -5,6 +5,10 @@ baseline's outcome is read back); the finetune is built after the baseline is sc
 its budget is what is left then. Idempotent by construction: a phase whose run already succeeded
 (result stored) is skipped, so a job picked up again after a worker died finishes once, with no
 duplicate result.
+
+A submission ends through `_settle`, the one transition to a terminal state: from `_finish` when
+the handler ran to its end, or from `give_up_submission` when the job failed for good (the handler
+raised, or the worker died on every attempt), in the transaction that fails the job.
 """
 
 from __future__ import annotations
@@ -18,21 +22,25 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from cohortbench.bundles import Plan
-from cohortbench.jobs import JobContext, RetryableError
-from cohortbench.sandbox import RunOutcome, RunRequest, SandboxSession, permutation_specs
+from cohortbench.jobs import GiveUpReason, JobContext, RetryableError
+from cohortbench.sandbox import PublicError, RunOutcome, RunRequest, SandboxSession, permutation_specs
+from cohortbench.sandbox.runs import PLATFORM_ERROR
 from cohortbench.scoring import PermutedPrediction, Result, score
 from cohortbench.service.platform import Platform
 from cohortbench.service.results import board_of, headline_of, limits_for
 from cohortbench.service.workspaces import load_cohort, rules_of, usage
 from cohortbench.store import audit
-from cohortbench.store.models import CohortVersion, Run, Submission, User, Workspace
+from cohortbench.store.models import CohortVersion, Job, Run, Submission, User, Workspace
 from cohortbench.store.models import Result as ResultRow
 from cohortbench.workspaces import to_pflop
 
 log = logging.getLogger(__name__)
 PHASES = ("baseline", "finetune")
+TERMINAL = ("succeeded", "failed", "cancelled")
 
 
 def evaluate_submission(platform: Platform, ctx: JobContext) -> None:
@@ -40,7 +48,7 @@ def evaluate_submission(platform: Platform, ctx: JobContext) -> None:
     submission_id = int(ctx.payload["submission_id"])
     with platform.session() as session:
         submission = session.get(Submission, submission_id)
-        if submission is None or submission.status in ("cancelled", "succeeded", "failed"):
+        if submission is None or submission.status in TERMINAL:
             return
         submission.status = "running"
         workspace = session.get(Workspace, submission.workspace_id)
@@ -217,24 +225,66 @@ def _npy(array: np.ndarray) -> bytes:
 
 
 def _finish(platform: Platform, submission_id: int) -> None:
+    """The handler ran both phases: settle the submission from its runs' outcomes."""
     with platform.session() as session:
         submission = session.get(Submission, submission_id)
-        if submission is None or submission.status == "cancelled":
+        if submission is None or submission.status in TERMINAL:
             return
-        from sqlalchemy import select
-
-        runs = session.scalars(select(Run).where(Run.submission_id == submission_id)).all()
-        baseline_ok = any(r.phase == "baseline" and r.status == "succeeded" for r in runs)
-        submission.status = "succeeded" if baseline_ok else "failed"
-        failed = [r for r in runs if r.status == "failed"]
-        submission.public_error = failed[0].public_error if failed else None
-        submission.finished_at = datetime.now(UTC)
-        submission.board = board_of(session, submission_id)
-        audit.append(
-            session,
-            actor="worker",
-            action=f"submission.{submission.status}",
-            target=f"submission:{submission_id}",
-            payload={"runs": {r.phase: r.status for r in runs}, "pflop": round(submission.compute_pflop, 6)},
-        )
+        _settle(session, submission)
     log.info("submission %s finished", submission_id)
+
+
+def give_up_submission(session: Session, job: Job, reason: GiveUpReason) -> None:
+    """Give-up hook of the `evaluate` job (in the transaction that fails the job for good).
+
+    Nothing escapes the handler for a model's fault (those are run outcomes, stored with their
+    code), so an exception, attempts used up or a worker that died on the last attempt are all
+    platform faults: every run not yet ended fails with PLATFORM_ERROR, then the submission is
+    settled like any other. The details stay in `jobs.last_error`, for the owner.
+    """
+    submission = session.get(Submission, int(job.payload["submission_id"]))
+    if submission is None or submission.status in TERMINAL:
+        return
+    error = asdict(PublicError(PLATFORM_ERROR))
+    for run in _runs(session, submission.id):
+        if run.status not in TERMINAL:
+            run.status, run.public_error, run.finished_at = "failed", error, datetime.now(UTC)
+    _settle(session, submission, reason=reason)
+    log.warning("submission %s ended by a platform fault (%s)", submission.id, reason)
+
+
+def _settle(session: Session, submission: Submission, *, reason: GiveUpReason | None = None) -> None:
+    """The one transition of a submission to a terminal state, from its (ended) runs.
+
+    Succeeded when the baseline was scored, else failed; its public error is the first failed
+    run's, in phase order (so a model's own error wins over a platform fault that came after it).
+    Quota and compute follow from this state (service.workspaces.usage): a submission that failed
+    with PLATFORM_ERROR ran no phase to an outcome, so it released no score, was charged no
+    compute and does not count against the quota.
+    """
+    runs = _runs(session, submission.id)
+    baseline_ok = any(r.phase == "baseline" and r.status == "succeeded" for r in runs)
+    submission.status = "succeeded" if baseline_ok else "failed"
+    failed = [r for r in runs if r.status == "failed"]
+    submission.public_error = failed[0].public_error if failed else None
+    submission.finished_at = datetime.now(UTC)
+    submission.board = board_of(session, submission.id)
+    payload: dict[str, Any] = {
+        "runs": {r.phase: r.status for r in runs},
+        "pflop": round(submission.compute_pflop, 6),
+    }
+    if reason is not None:
+        payload |= {"code": PLATFORM_ERROR, "reason": reason}
+    audit.append(
+        session,
+        actor="worker",
+        action=f"submission.{submission.status}",
+        target=f"submission:{submission.id}",
+        payload=payload,
+    )
+
+
+def _runs(session: Session, submission_id: int) -> list[Run]:
+    """The submission's runs in phase order."""
+    runs = session.scalars(select(Run).where(Run.submission_id == submission_id)).all()
+    return sorted(runs, key=lambda r: PHASES.index(r.phase) if r.phase in PHASES else len(PHASES))

@@ -5,19 +5,34 @@ from __future__ import annotations
 import threading
 from functools import partial
 
-from cohortbench.jobs import Handler, Worker
+from cohortbench.jobs import JobKind, Worker
 from cohortbench.jobs.embedded import start_background_worker
-from cohortbench.service.evaluation import evaluate_submission
+from cohortbench.service.evaluation import evaluate_submission, give_up_submission
 from cohortbench.service.platform import Platform
 from cohortbench.service.submissions import EVALUATE_JOB
 
 
-def handlers(platform: Platform) -> dict[str, Handler]:
-    return {EVALUATE_JOB: partial(evaluate_submission, platform)}
+def handlers(platform: Platform) -> dict[str, JobKind]:
+    """Each job kind with its handler and the hook that ends what it stands for when it fails for good."""
+    return {EVALUATE_JOB: JobKind(partial(evaluate_submission, platform), on_give_up=give_up_submission)}
 
 
-def make_worker(platform: Platform, *, worker_id: str | None = None, lease_seconds: int = 60) -> Worker:
-    return Worker(platform.sessions, handlers(platform), worker_id=worker_id, lease_seconds=lease_seconds)
+def make_worker(
+    platform: Platform,
+    *,
+    worker_id: str | None = None,
+    lease_seconds: float = 60,
+    poll_seconds: float = 0.5,
+) -> Worker:
+    """A worker for the platform's job kinds. A killed worker's job is picked up again within about
+    `lease_seconds` + `poll_seconds` (docs/performance.md, worker recovery)."""
+    return Worker(
+        platform.sessions,
+        handlers(platform),
+        worker_id=worker_id,
+        lease_seconds=lease_seconds,
+        poll_seconds=poll_seconds,
+    )
 
 
 def start_embedded_worker(platform: Platform) -> tuple[threading.Thread, threading.Event]:

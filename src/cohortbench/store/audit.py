@@ -2,9 +2,12 @@
 
 Entry n stores hash_n = sha256(hash_{n-1} + canonical JSON of {seq, ts, actor, action, target,
 payload, reason}). Changing, removing, adding or swapping an entry breaks the chain at that
-point; `verify` says where and which of the four it looks like. The chain has no secret, so an
-entry appended at the tail with a correct hash, or the tail removed, is only visible against a
-head (`n_entries`, `head_hash`) saved earlier: keep `verify`'s head outside the database.
+point; `verify` says where and which of the four it looks like. The chain has no secret, so
+whoever can write the table can also drop its tail, empty it, or rewrite it from any entry on and
+re-hash everything after: the chain alone still looks intact. Only a head (`n_entries`,
+`head_hash`) saved outside the database catches that: `verify(..., head=, n_entries=)` checks that
+entry n still has that hash (entries appended since are fine). `export` writes the chain to a file
+and `verify_file` checks such a file offline, without a database.
 """
 
 from __future__ import annotations
@@ -12,7 +15,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 from sqlalchemy import Connection, select, text
@@ -21,21 +26,98 @@ from sqlalchemy.orm import Session
 from cohortbench.errors import ValidationError
 from cohortbench.store.models import AuditEntry, utcnow
 
-__all__ = ["GENESIS_HASH", "AuditReport", "append", "canonical_json", "entry_hash", "export", "verify"]
+__all__ = [
+    "GENESIS_HASH",
+    "AuditReport",
+    "Link",
+    "append",
+    "canonical_json",
+    "entry_hash",
+    "export",
+    "read_export",
+    "verify",
+    "verify_file",
+    "verify_links",
+]
 
 GENESIS_HASH = "0" * 64
-Problem = Literal["modified", "deleted", "inserted", "reordered"]
+#: The first four are seen in the chain itself; the last two only against a saved head.
+Problem = Literal["modified", "deleted", "inserted", "reordered", "truncated", "rewritten"]
 # An arbitrary constant: the PostgreSQL advisory lock that serialises appends.
 _APPEND_LOCK_KEY = 0x61756469
 
 
 @dataclass(frozen=True)
 class AuditReport:
+    """`n_entries` and `head_hash` describe the chain as found (save them to check it later).
+    With a saved head, `after_head` counts the entries appended since (not a problem)."""
+
     ok: bool
     n_entries: int
     head_hash: str
     first_bad_seq: int | None = None
     problem: Problem | None = None
+    after_head: int | None = None
+
+
+@dataclass(frozen=True)
+class Link:
+    """One entry as the chain sees it, from a database row or an exported line."""
+
+    seq: int
+    ts: str
+    actor: str
+    action: str
+    target: str
+    payload: dict[str, Any]
+    reason: str | None
+    prev_hash: str
+    hash: str
+
+    @classmethod
+    def from_row(cls, entry: AuditEntry) -> Link:
+        return cls(
+            entry.id,
+            _ts_text(entry.ts),
+            entry.actor,
+            entry.action,
+            entry.target,
+            entry.payload,
+            entry.reason,
+            entry.prev_hash,
+            entry.hash,
+        )
+
+    @classmethod
+    def from_dict(cls, doc: Any) -> Link:
+        """An exported entry; ValidationError if it does not have the fields and types of one."""
+        try:
+            link = cls(**{name: doc[name] for name in _EXPORT_FIELDS})
+            valid = (
+                isinstance(link.seq, int)
+                and all(isinstance(v, str) for v in (link.ts, link.actor, link.action, link.target))
+                and isinstance(link.payload, dict)
+                and isinstance(link.reason, str | None)
+                and isinstance(link.prev_hash, str)
+                and isinstance(link.hash, str)
+            )
+            dt.datetime.fromisoformat(link.ts)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValidationError(f"not an exported audit entry: {exc}") from exc
+        if not valid:
+            raise ValidationError("not an exported audit entry: a field has the wrong type")
+        return link
+
+    def to_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in _EXPORT_FIELDS}
+
+    def computed_hash(self) -> str:
+        return _hash_of(
+            self.prev_hash, self.seq, self.ts, self.actor, self.action, self.target, self.payload, self.reason
+        )
+
+
+_EXPORT_FIELDS = ("seq", "ts", "actor", "action", "target", "payload", "reason", "prev_hash", "hash")
 
 
 def canonical_json(value: Any) -> str:
@@ -62,9 +144,22 @@ def entry_hash(
     reason: str | None,
 ) -> str:
     """The chain hash of one entry."""
+    return _hash_of(prev_hash, seq, _ts_text(ts), actor, action, target, payload, reason)
+
+
+def _hash_of(
+    prev_hash: str,
+    seq: int,
+    ts: str,
+    actor: str,
+    action: str,
+    target: str,
+    payload: dict[str, Any],
+    reason: str | None,
+) -> str:
     body = {
         "seq": seq,
-        "ts": _ts_text(ts),
+        "ts": ts,
         "actor": actor,
         "action": action,
         "target": target,
@@ -75,16 +170,7 @@ def entry_hash(
 
 
 def _stored_hash(entry: AuditEntry) -> str:
-    return entry_hash(
-        entry.prev_hash,
-        seq=entry.id,
-        ts=entry.ts,
-        actor=entry.actor,
-        action=entry.action,
-        target=entry.target,
-        payload=entry.payload,
-        reason=entry.reason,
-    )
+    return Link.from_row(entry).computed_hash()
 
 
 def _lock_chain(connection: Connection) -> None:
@@ -131,51 +217,87 @@ def append(
     return entry
 
 
-def verify(session: Session) -> AuditReport:
-    """Walk the chain in sequence order and report the first break, classified."""
-    rows = list(session.scalars(select(AuditEntry).order_by(AuditEntry.id)))
+def verify(session: Session, *, head: str | None = None, n_entries: int | None = None) -> AuditReport:
+    """Walk the chain in sequence order and report the first break, classified; with a saved head
+    (`head` = hash of entry `n_entries`), also that nothing up to it was cut off or rewritten."""
+    rows = session.scalars(select(AuditEntry).order_by(AuditEntry.id))
+    return verify_links([Link.from_row(row) for row in rows], head=head, n_entries=n_entries)
+
+
+def verify_file(path: Path, *, head: str | None = None, n_entries: int | None = None) -> AuditReport:
+    """`verify` on a file written by `audit export`, offline (no database)."""
+    return verify_links(read_export(path), head=head, n_entries=n_entries)
+
+
+def verify_links(
+    links: Sequence[Link], *, head: str | None = None, n_entries: int | None = None
+) -> AuditReport:
+    """The check behind `verify` and `verify_file`, on entries in sequence order.
+
+    The chain is checked first (its breaks are the most precise report). Then, with a saved head:
+    fewer than `n_entries` entries is `truncated` (the table emptied, the tail deleted), and entry
+    `n_entries` with another hash is `rewritten` (the tail replaced, or everything re-hashed from
+    some entry on); entries after it are newer than the head, which is fine.
+    """
+    if (head is None) != (n_entries is None):
+        raise ValidationError("give both the saved head hash and its number of entries, or neither")
+    if n_entries is not None and n_entries < 0:
+        raise ValidationError(f"the number of entries must be at least 0, got {n_entries}")
+    found = (len(links), links[-1].hash if links else GENESIS_HASH)
+    broken = _first_break(links)
+    if broken is not None:
+        return AuditReport(False, *found, *broken)
+    if head is None or n_entries is None:
+        return AuditReport(True, *found)
+    if len(links) < n_entries:
+        return AuditReport(False, *found, len(links) + 1, "truncated")
+    if (links[n_entries - 1].hash if n_entries else GENESIS_HASH) != head:
+        return AuditReport(False, *found, n_entries, "rewritten")
+    return AuditReport(True, *found, after_head=len(links) - n_entries)
+
+
+def _first_break(links: Sequence[Link]) -> tuple[int, Problem] | None:
     expected_prev, expected_seq = GENESIS_HASH, 1
-    for index, entry in enumerate(rows):
-        if entry.prev_hash != expected_prev:
-            seq, problem = _classify_link_break(rows, index, expected_seq)
-            return AuditReport(False, len(rows), rows[-1].hash, seq, problem)
-        if entry.id != expected_seq or _stored_hash(entry) != entry.hash:
-            return AuditReport(False, len(rows), rows[-1].hash, entry.id, "modified")
-        expected_prev, expected_seq = entry.hash, entry.id + 1
-    return AuditReport(True, len(rows), rows[-1].hash if rows else GENESIS_HASH)
+    for index, link in enumerate(links):
+        if link.prev_hash != expected_prev:
+            return _classify_link_break(links, index, expected_seq)
+        if link.seq != expected_seq or link.computed_hash() != link.hash:
+            return link.seq, "modified"
+        expected_prev, expected_seq = link.hash, link.seq + 1
+    return None
 
 
-def _classify_link_break(rows: list[AuditEntry], index: int, expected_seq: int) -> tuple[int, Problem]:
+def _classify_link_break(links: Sequence[Link], index: int, expected_seq: int) -> tuple[int, Problem]:
     """Entry `index` does not point at its predecessor: find out what happened between them."""
-    entry = rows[index]
-    position = {row.hash: i for i, row in enumerate(rows)}
-    expected_prev = rows[index - 1].hash if index else GENESIS_HASH
-    nxt = rows[index + 1] if index + 1 < len(rows) else None
-    pointed = position.get(entry.prev_hash)
+    link = links[index]
+    position = {row.hash: i for i, row in enumerate(links)}
+    expected_prev = links[index - 1].hash if index else GENESIS_HASH
+    nxt = links[index + 1] if index + 1 < len(links) else None
+    pointed = position.get(link.prev_hash)
     if pointed is not None and pointed > index:
-        return entry.id, "reordered"  # it points at an entry that now comes after it
+        return link.seq, "reordered"  # it points at an entry that now comes after it
     if nxt is not None and nxt.prev_hash == expected_prev:
-        return entry.id, "inserted"  # the chain skips this entry: it was added
-    if pointed is not None or (index and entry.prev_hash == rows[index - 1].prev_hash):
-        return rows[index - 1].id, "inserted"  # it points further back: something came in between
-    if entry.id != expected_seq or _stored_hash(entry) != entry.hash:
+        return link.seq, "inserted"  # the chain skips this entry: it was added
+    if pointed is not None or (index and link.prev_hash == links[index - 1].prev_hash):
+        return links[index - 1].seq, "inserted"  # it points further back: something came in between
+    if link.seq != expected_seq or link.computed_hash() != link.hash:
         return expected_seq, "deleted"  # its predecessor is gone (numbers closed up or not)
-    return rows[index - 1].id if index else entry.id, "modified"  # predecessor rewritten, re-hashed
+    return links[index - 1].seq if index else link.seq, "modified"  # predecessor rewritten, re-hashed
 
 
 def export(session: Session) -> list[dict[str, Any]]:
     """Every entry as plain JSON-ready dicts, in sequence order (for `audit export`)."""
-    return [
-        {
-            "seq": e.id,
-            "ts": _ts_text(e.ts),
-            "actor": e.actor,
-            "action": e.action,
-            "target": e.target,
-            "payload": e.payload,
-            "reason": e.reason,
-            "prev_hash": e.prev_hash,
-            "hash": e.hash,
-        }
-        for e in session.scalars(select(AuditEntry).order_by(AuditEntry.id))
-    ]
+    return [Link.from_row(e).to_dict() for e in session.scalars(select(AuditEntry).order_by(AuditEntry.id))]
+
+
+def read_export(path: Path) -> list[Link]:
+    """The entries of an `audit export` file (JSON Lines), in file order."""
+    links = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            links.append(Link.from_dict(json.loads(line)))
+        except (ValueError, ValidationError) as exc:
+            raise ValidationError(f"{path}, line {number}: not an exported audit entry") from exc
+    return links
