@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from cohortbench.service.results import CRITICAL_RECALL_FLOOR
+from cohortbench.service.release import CRITICAL_RECALL_FLOOR
 
 ROOT = Path(__file__).resolve().parents[2]
 
