@@ -33,8 +33,11 @@ ERROR_CODES = (
     "bad_predictions",
     "fine_tune_unsupported",
     "output_too_large",
+    "invalid_weights",
 )
 SUCCEEDED = "succeeded"
+#: the status of a run stopped by its job's cancellation: no error of the contributor's, no result
+CANCELLED = "cancelled"
 
 
 @dataclass(frozen=True)
@@ -125,7 +128,7 @@ class OwnerLog:
 
 @dataclass(frozen=True)
 class RunOutcome:
-    """Result of one run: `status` is "succeeded" or one of ERROR_CODES."""
+    """Result of one run: `status` is "succeeded", "cancelled" or one of ERROR_CODES."""
 
     status: str
     predictions: np.ndarray | None = None
