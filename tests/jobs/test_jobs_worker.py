@@ -98,6 +98,33 @@ def test_cancellation_is_noticed_through_the_heartbeat(sessions: sessionmaker[Se
     assert _job(sessions, job_id).status == "cancelled"  # not overwritten by "succeeded"
 
 
+def test_a_cancel_is_noticed_within_the_cancel_poll_however_long_the_lease(
+    sessions: sessionmaker[Session],
+) -> None:
+    """A 60 s lease renews every 20 s; the cancel is looked for every 0.2 s (read-only)."""
+    running, noticed = threading.Event(), threading.Event()
+
+    def long_job(ctx: JobContext) -> None:
+        running.set()
+        deadline = time.monotonic() + 10
+        while not ctx.cancelled() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        if ctx.cancelled():
+            noticed.set()
+
+    job_id = _enqueue(sessions)
+    worker = Worker(sessions, {"work": long_job}, lease_seconds=60, cancel_poll_seconds=0.2)
+    thread = threading.Thread(target=worker.run_once)
+    thread.start()
+    assert running.wait(10)
+    with sessions() as session, session.begin():
+        assert queue.cancel(session, job_id)
+    cancelled_at = time.monotonic()
+    thread.join(10)
+    assert noticed.is_set() and time.monotonic() - cancelled_at < 1.5
+    assert _job(sessions, job_id).status == "cancelled"
+
+
 def test_the_heartbeat_keeps_a_long_job_s_lease(sessions: sessionmaker[Session]) -> None:
     def slow(ctx: JobContext) -> None:
         time.sleep(1.0)  # over three leases long

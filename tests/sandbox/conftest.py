@@ -63,7 +63,8 @@ def write_bundle(root: Path, body: str = "") -> Path:
 
 
 #: `{baseline}` runs in predict_proba before fine-tuning (the baseline phase: load is fresh, so a
-#: finetune's model is always tuned); `{finetune}` in fine_tune, whose value is the one loss returned.
+#: finetune's model is always tuned); `{finetune}` in fine_tune, whose value is the one loss returned;
+#: `{save}` in save, after the weights are written into the folder `path`.
 PHASE_MODEL = """\
 import os, sys, time, threading
 import numpy as np
@@ -95,6 +96,7 @@ class Model:
 
     def save(self, path):
         (path / 'weights.npy').write_bytes(b'ok')
+{save}
 """
 
 
@@ -102,11 +104,16 @@ def _indent(code: str, spaces: int) -> str:
     return textwrap.indent(textwrap.dedent(code).strip("\n"), " " * spaces)
 
 
-def write_phase_bundle(root: Path, *, baseline: str = "pass", finetune: str = "value = 1.0") -> Path:
-    """A python-framework bundle that runs `baseline` in an untuned predict_proba, `finetune` in fine_tune."""
+def write_phase_bundle(
+    root: Path, *, baseline: str = "pass", finetune: str = "value = 1.0", save: str = "pass"
+) -> Path:
+    """A python-framework bundle that runs `baseline` in an untuned predict_proba, `finetune` in
+    fine_tune and `save` in save."""
     root.mkdir(parents=True)
     (root / "cohortbench.toml").write_text('name = "s"\nframework = "python"\nentry = "model:Model"\n')
-    text = PHASE_MODEL.format(baseline=_indent(baseline, 12), finetune=_indent(finetune, 8))
+    text = PHASE_MODEL.format(
+        baseline=_indent(baseline, 12), finetune=_indent(finetune, 8), save=_indent(save, 8)
+    )
     (root / "model.py").write_text(text)
     return root
 

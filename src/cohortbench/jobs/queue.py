@@ -39,6 +39,7 @@ __all__ = [
     "fail",
     "give_up_on_dead_leases",
     "heartbeat",
+    "held",
 ]
 
 #: Why a job failed for good: its handler raised a permanent error, it used up its attempts on
@@ -183,6 +184,11 @@ def _held(job_id: int, worker_id: str) -> ColumnElement[bool]:
 def _update_held(session: Session, job_id: int, worker_id: str, **values: Any) -> bool:
     result = session.execute(update(Job).where(_held(job_id, worker_id)).values(**values))
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def held(session: Session, job_id: int, worker_id: str) -> bool:
+    """Whether `worker_id` still holds the running job (read-only: cheap enough to poll each second)."""
+    return session.scalar(select(Job.id).where(_held(job_id, worker_id))) is not None
 
 
 def heartbeat(session: Session, job_id: int, worker_id: str, lease_seconds: float) -> bool:

@@ -6,6 +6,7 @@ import logging
 import os
 import socket
 import threading
+import time
 import traceback
 import uuid
 from collections.abc import Callable, Mapping
@@ -40,10 +41,16 @@ class JobContext:
     attempt: int
     _beat: Callable[[], bool] = field(repr=False)
     _stopped: threading.Event = field(default_factory=threading.Event, repr=False)
+    _held: Callable[[], bool] = field(default=lambda: True, repr=False)
 
     def heartbeat(self) -> None:
         """Renew the lease now (the worker also does it in the background)."""
         if not self._beat():
+            self._stopped.set()
+
+    def check(self) -> None:
+        """Look (read-only) whether the job is still held; if not, `cancelled()` turns True."""
+        if not self._held():
             self._stopped.set()
 
     def cancelled(self) -> bool:
@@ -62,7 +69,8 @@ class Handler(Protocol):
     - Charge quota and budget once, in the same transaction as the result, never per attempt.
     - Raise RetryableError for infrastructure failures; any other exception fails the job for good
       (its text is kept in jobs.last_error, for the owner only).
-    - Poll `ctx.cancelled()` between steps; once it is True, return without writing a result.
+    - Poll `ctx.cancelled()` between steps (it is cheap: the worker looks at the job every
+      `cancel_poll_seconds` in the background); once it is True, return without writing a result.
     """
 
     def __call__(self, ctx: JobContext, /) -> None: ...
@@ -85,7 +93,12 @@ class JobKind:
 
 class Worker:
     """Runs jobs of the kinds in `handlers` (a Handler, or a JobKind with its give-up hook), one at
-    a time, until stopped."""
+    a time, until stopped.
+
+    While a job runs, a background thread renews its lease every third of `lease_seconds` and looks
+    whether it was cancelled every `cancel_poll_seconds`, so a cancel reaches `ctx.cancelled()`
+    within about that long, however long the lease.
+    """
 
     def __init__(
         self,
@@ -95,12 +108,14 @@ class Worker:
         worker_id: str | None = None,
         lease_seconds: float = 30,
         poll_seconds: float = 0.5,
+        cancel_poll_seconds: float = 1.0,
     ) -> None:
         self.sessions = session_factory
         self.kinds = {k: h if isinstance(h, JobKind) else JobKind(h) for k, h in handlers.items()}
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.lease_seconds = lease_seconds
         self.poll_seconds = poll_seconds
+        self.cancel_poll_seconds = cancel_poll_seconds
 
     def run(self, stop: threading.Event | None = None, max_jobs: int | None = None) -> int:
         """Work until `stop` is set or `max_jobs` jobs ran; return how many ran."""
@@ -134,7 +149,15 @@ class Worker:
             )
             if job is None:
                 return False
-            ctx = JobContext(job.id, job.kind, dict(job.payload), job.attempts, self._beat_for(job.id))
+            ctx = JobContext(
+                job.id,
+                job.kind,
+                dict(job.payload),
+                job.attempts,
+                self._beat_for(job.id),
+                _held=self._held(job.id),
+            )
+            session.commit()
         self._execute(ctx)
         return True
 
@@ -144,6 +167,13 @@ class Worker:
                 return queue.heartbeat(session, job_id, self.worker_id, self.lease_seconds)
 
         return beat
+
+    def _held(self, job_id: int) -> Callable[[], bool]:
+        def held() -> bool:
+            with self.sessions() as session:
+                return queue.held(session, job_id, self.worker_id)
+
+        return held
 
     def _execute(self, ctx: JobContext) -> None:
         finished = threading.Event()
@@ -162,10 +192,16 @@ class Worker:
         self._record(ctx, *outcome)
 
     def _heartbeat_loop(self, ctx: JobContext, finished: threading.Event) -> None:
-        while not finished.wait(self.lease_seconds / 3):
+        beat_every = self.lease_seconds / 3
+        next_beat = time.monotonic() + beat_every
+        while not finished.wait(min(beat_every, self.cancel_poll_seconds)):
             try:
-                ctx.heartbeat()
-            except Exception:  # a database hiccup: try again next beat; the lease has slack
+                if time.monotonic() >= next_beat:
+                    next_beat = time.monotonic() + beat_every
+                    ctx.heartbeat()
+                else:
+                    ctx.check()
+            except Exception:  # a database hiccup: try again next time; the lease has slack
                 log.warning("heartbeat of job %s failed", ctx.job_id, exc_info=True)
 
     def _record(self, ctx: JobContext, outcome: str, error: str | None) -> None:

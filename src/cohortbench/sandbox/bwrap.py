@@ -146,9 +146,15 @@ def isolation_args() -> list[str]:
 
 
 def environment_args(threads: int) -> list[str]:
-    """A cleared environment: nothing of the host's (tokens, database URLs) reaches the run."""
+    """A cleared environment: nothing of the host's (tokens, database URLs) reaches the run.
+
+    PYTHONPATH names the folder of the bound cohortbench package (nothing else is bound in it), so
+    the entry imports the very code the host runs, even where the venv's own path points elsewhere
+    (an editable install of another checkout).
+    """
     env = {
         "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "PYTHONPATH": str(Path(cohortbench.__file__).resolve().parent.parent),
         "HOME": SANDBOX_TMP,
         "TMPDIR": SANDBOX_TMP,
         "LANG": "C.UTF-8",

@@ -28,6 +28,7 @@ import pandas as pd
 
 from cohortbench.bundles.plan import Plan
 from cohortbench.sandbox import outputs as out
+from cohortbench.sandbox import pipes
 from cohortbench.sandbox.errors import code_for_exception
 
 
@@ -123,8 +124,7 @@ def _report(done_fd: int, seq: int) -> None:
 def main(argv: list[str]) -> int:
     """Serve commands until a "last" phase (exit 0 if it succeeded, else 1) or the pipe closes."""
     job_dir, commands_fd, done_fd = Path(argv[1]), int(argv[2]), int(argv[3])
-    for fd in (commands_fd, done_fd):
-        os.set_inheritable(fd, False)  # not for whatever the contributor's code may exec
+    pipes.keep_private(commands_fd, done_fd)  # not for what contributor code execs or forks
     sys.path.insert(0, str(job_dir / "bundle"))
     commands = os.fdopen(commands_fd, "rb")
     while line := commands.readline(4096):

@@ -24,6 +24,12 @@ class OutputTooLargeError(CohortbenchError):
     code = "output_too_large"
 
 
+class InvalidWeightsError(CohortbenchError):
+    """The saved weights hold something other than plain files and folders, or too much of it."""
+
+    code = "invalid_weights"
+
+
 def code_for_exception(exc: BaseException) -> str:
     """One of RUN_ERROR_CODES. A CohortbenchError's own code counts only if it is a known one."""
     if isinstance(exc, MemoryError):

@@ -6,6 +6,7 @@ reads back, because contributor code shares the entry's process and could have r
 
 from __future__ import annotations
 
+import io
 import json
 import math
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from cohortbench.sandbox import readback
 from cohortbench.sandbox.errors import BadPredictionsError, BudgetExceededError, OutputTooLargeError
 
 PREDICTIONS = "predictions.npy"
@@ -50,11 +52,13 @@ def write_json(path: Path, value: Any) -> None:
 
 
 def read_json(path: Path, *, max_bytes: int = MAX_JSON_BYTES) -> Any:
-    """Parse a JSON file no larger than `max_bytes` (OutputTooLargeError otherwise)."""
-    if path.is_symlink():
-        raise OutputTooLargeError(f"{path.name} is a symbolic link, not a file")
-    check_size(path, max_bytes)
-    return json.loads(path.read_text())
+    """Parse a regular JSON file no larger than `max_bytes` (OutputTooLargeError otherwise: a link,
+    a FIFO or anything else that is not a plain file is never opened as one, see readback)."""
+    try:
+        data = readback.read_file(path, max_bytes=max_bytes)
+    except readback.RefusedFileError as exc:
+        raise OutputTooLargeError(str(exc)) from exc
+    return json.loads(data)
 
 
 def check_size(path: Path, max_bytes: int) -> None:
@@ -65,11 +69,14 @@ def check_size(path: Path, max_bytes: int) -> None:
 
 def read_array(path: Path, *, max_bytes: int) -> np.ndarray:
     """A plain numeric .npy (never pickle), size-capped before it is read."""
-    if path.is_symlink() or not path.is_file():
-        raise BadPredictionsError(f"{path.name} is missing or not a regular file")
-    check_size(path, max_bytes)
     try:
-        array = np.load(path, allow_pickle=False)
+        data = readback.read_file(path, max_bytes=max_bytes)
+    except readback.OverCapError as exc:
+        raise OutputTooLargeError(str(exc)) from exc
+    except OSError as exc:
+        raise BadPredictionsError(f"{path.name} is missing or not a regular file") from exc
+    try:
+        array = np.load(io.BytesIO(data), allow_pickle=False)
     except (ValueError, OSError, EOFError) as exc:
         raise BadPredictionsError(f"{path.name} is not a readable .npy array") from exc
     if not isinstance(array, np.ndarray) or array.dtype.kind not in "fiu":

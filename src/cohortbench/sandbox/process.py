@@ -2,21 +2,32 @@
 
 One process serves the phases of a session in turn. For each phase the host writes a command on the
 control pipe and supervises until the entry answers "done" with the command's number on the done
-pipe (or, for the last phase, until the process exits). It wakes on pipe activity and on the
-process's exit (a pidfd), and every POLL_SECONDS checks: wall time since the phase started, CPU time
-of the process tree (proctree) against the phase's cap, the output folder against its cap; logs over
-their cap are seen as they arrive. Any of them kills the tree. After "done" the tree is frozen
-(SIGSTOP) until the next phase, so what the host reads back cannot change while it reads.
+pipe (or the process exits). It wakes on pipe activity and on the process's exit (a pidfd), and every
+POLL_SECONDS checks: the caller's cancel check, wall time since the phase started (which covers
+everything the phase does: loading, fine-tuning and every permuted prediction), CPU time of the
+process tree (proctree) against the phase's cap, the output folder against its cap; logs over their
+cap are seen as they arrive. Any of them kills the tree. After "done" the tree is frozen (SIGSTOP)
+until the next phase, so what the host reads back cannot change while it reads; after the last
+phase's "done" the process gets EXIT_GRACE_SECONDS to exit by itself (its exit status counts), then
+it is killed (a non-daemon thread or a forked child may hold it).
+
+The host never waits for end-of-file on a pipe: forked children share every descriptor of the entry
+(stdout, stderr, the control pipes), so only "done", the exit of bwrap (pidfd) and the clock end a
+phase, and the logs left after an exit are drained for DRAIN_SECONDS at most.
 
 The kernel rlimits, set once when the process starts, are a backstop sized by the caller for every
-phase the process may serve. Killing bwrap is enough (its child dies with it, --die-with-parent,
-and takes the pid namespace along); the host also SIGKILLs every process of the tree it can see.
+phase the process may serve. Killing bwrap is enough: its child, the entry, is pid 1 of the sandbox's
+pid namespace (--unshare-pid --as-pid-1) and dies with it (--die-with-parent), and when pid 1 of a
+namespace dies the kernel kills every other process in it, so no fork, daemon or double-forked orphan
+outlives a kill. The host also SIGKILLs every process of the tree it can see, and reaps bwrap, which
+exits only once its child, and with it the namespace, is gone.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import resource
 import selectors
@@ -28,6 +39,7 @@ from typing import Any
 
 from cohortbench.sandbox import proctree
 from cohortbench.sandbox.limits import Limits
+from cohortbench.sandbox.runs import CANCELLED
 from cohortbench.sandbox.supervision import (
     MAX_OUTPUT_ENTRIES,
     CappedLog,
@@ -39,6 +51,7 @@ from cohortbench.sandbox.supervision import (
 )
 
 POLL_SECONDS = 0.25
+EXIT_GRACE_SECONDS = 1.0
 READ_CHUNK = 65536
 DRAIN_SECONDS = 2.0
 #: builds the argv from the child's ends of the control pipes: (command read fd, done write fd)
@@ -79,6 +92,7 @@ class SandboxProcess:
             s.fileno(): CappedLog(rlimits.max_log_bytes) for s in (self.proc.stdout, self.proc.stderr)
         }
         self._selector = selectors.DefaultSelector()
+        os.set_blocking(self._command, False)  # a command never waits on a reader
         for fd in (*self._logs, self._done, self._pidfd):
             os.set_blocking(fd, False)
             self._selector.register(fd, selectors.EVENT_READ)
@@ -101,13 +115,20 @@ class SandboxProcess:
 
     def _supervise(self, phase: Phase, start: float) -> Exit:
         deadline, next_check = start + phase.limits.wall_seconds, time.monotonic() + POLL_SECONDS
+        grace_end: float | None = None  # set when the last phase says "done"
         while True:
-            done = self._pump(max(0.0, min(next_check, deadline) - time.monotonic()), phase.seq)
-            if done and not phase.until_exit:
-                return self._finish_done(start)
+            wake = min(next_check, deadline, math.inf if grace_end is None else grace_end)
+            done = self._pump(max(0.0, wake - time.monotonic()), phase.seq)
+            if done and grace_end is None:
+                if not phase.until_exit:
+                    return self._finish_done(start)
+                grace_end = time.monotonic() + EXIT_GRACE_SECONDS
             if self._reap(block=False) is not None:
                 return self._finish_exit(start, None)
             now = time.monotonic()
+            if grace_end is not None and now >= min(grace_end, deadline):
+                self.kill()  # done, but something keeps it alive: its outputs are final, end it
+                return self._finish_exit(start, None, returncode=0)
             periodic = now >= next_check
             next_check = now + POLL_SECONDS if periodic else next_check
             reason = self._reason(phase, now - start, periodic=periodic)
@@ -141,7 +162,7 @@ class SandboxProcess:
         return chunk
 
     def _reason(self, phase: Phase, elapsed: float, *, periodic: bool) -> str | None:
-        """Why to kill now, if at all: wall time, a log flood, and (periodically) output size, CPU."""
+        """Why to kill now, if at all: wall time, a log flood, and (periodically) cancel, output size, CPU."""
         limits = phase.limits
         if elapsed >= limits.wall_seconds:
             return "timeout"
@@ -149,6 +170,8 @@ class SandboxProcess:
             return "output_too_large"
         if not periodic:
             return None
+        if phase.cancelled is not None and phase.cancelled():
+            return CANCELLED
         total, entries = output_size(phase.output_root)
         if total > limits.max_output_bytes + limits.max_file_bytes or entries > MAX_OUTPUT_ENTRIES:
             return "output_too_large"

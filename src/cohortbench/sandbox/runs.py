@@ -33,6 +33,7 @@ RUN_ERROR_CODES = (
     "bad_predictions",
     "fine_tune_unsupported",
     "output_too_large",
+    "invalid_weights",
 )
 #: The platform failed, not the model (the worker died on every attempt, an error outside the
 #: sandbox). Set only by the service when a job is given up, never accepted from a run, since it
@@ -41,6 +42,8 @@ PLATFORM_ERROR = "platform_error"
 #: Fixed error codes a contributor may see; nothing else describes a failure to them.
 ERROR_CODES = (*RUN_ERROR_CODES, PLATFORM_ERROR)
 SUCCEEDED = "succeeded"
+#: the status of a run stopped by its job's cancellation: no error of the contributor's, no result
+CANCELLED = "cancelled"
 
 
 @dataclass(frozen=True)
@@ -131,7 +134,7 @@ class OwnerLog:
 
 @dataclass(frozen=True)
 class RunOutcome:
-    """Result of one run: `status` is "succeeded" or one of RUN_ERROR_CODES."""
+    """Result of one run: `status` is "succeeded", "cancelled" or one of ERROR_CODES."""
 
     status: str
     predictions: np.ndarray | None = None

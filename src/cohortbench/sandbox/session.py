@@ -11,7 +11,13 @@ Supervision is the host's, per phase (process.py): wall time from the phase's st
 the process tree against the phase's cap (the budget-derived cap included), logs, output size.
 A phase that kills, crashes or exhausts its process gets its structured error as a one-phase run
 did, and the next phase starts a fresh process. A process is also started afresh when the next
-phase needs other kernel limits or another device than the running one has.
+phase needs other kernel limits or another device than the running one has. A cancel check, polled
+during every phase, kills the running phase within a poll and gives it the status "cancelled".
+
+Saved weights are read back only as plain files and folders (readback.copy_tree) into a folder of the
+host's, weights/PHASE beside output/, which the sandbox cannot see; anything else in them (a FIFO,
+a symlink, a socket ...) fails the run with "invalid_weights" instead of blocking or misleading the
+host that stores them.
 """
 
 from __future__ import annotations
@@ -19,21 +25,24 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import shutil
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import TracebackType
 
 from cohortbench.errors import ValidationError
-from cohortbench.sandbox import bwrap, seccomp
+from cohortbench.sandbox import bwrap, readback, seccomp
+from cohortbench.sandbox import outputs as out
 from cohortbench.sandbox.bwrap import Mounts
-from cohortbench.sandbox.collect import collect
+from cohortbench.sandbox.collect import collect, resources
 from cohortbench.sandbox.compute import cpu_seconds_for, fits_budget
 from cohortbench.sandbox.limits import Limits
 from cohortbench.sandbox.process import SandboxProcess
-from cohortbench.sandbox.runs import PublicError, RunOutcome, RunRequest
+from cohortbench.sandbox.runs import CANCELLED, OwnerLog, PublicError, RunOutcome, RunRequest
 from cohortbench.sandbox.staging import check_request, prepare, stage_phase
-from cohortbench.sandbox.supervision import Phase
+from cohortbench.sandbox.supervision import MAX_OUTPUT_ENTRIES, Exit, Phase
 
 log = logging.getLogger(__name__)
 #: Each process gets its own uid from this range, so RLIMIT_NPROC counts its processes only.
@@ -75,6 +84,34 @@ def _refused(code: str) -> RunOutcome:
     return RunOutcome(status=code, public_error=PublicError(code=code))
 
 
+def _cancelled(request: RunRequest, exit_info: Exit | None = None) -> RunOutcome:
+    """A cancelled run: what it used so far and its logs (owner only); no error of the contributor's."""
+    if exit_info is None:
+        return RunOutcome(status=CANCELLED)
+    logs = OwnerLog(stdout=exit_info.stdout, stderr=exit_info.stderr, message="cancelled while running")
+    return RunOutcome(status=CANCELLED, resources=resources(request, exit_info), owner_log=logs)
+
+
+def keep_weights(outcome: RunOutcome, saved: Path, dest: Path, limits: Limits) -> RunOutcome:
+    """The outcome with its saved weights copied to the host's `dest`, or failed with invalid_weights.
+
+    No saved folder at all leaves weights_dir None, as before; the copy is capped like the output.
+    """
+    try:
+        saved.lstat()
+    except FileNotFoundError:
+        return replace(outcome, weights_dir=None)
+    try:
+        dest.parent.mkdir(mode=0o755, exist_ok=True)
+        readback.copy_tree(saved, dest, max_bytes=limits.max_output_bytes, max_entries=MAX_OUTPUT_ENTRIES)
+    except OSError as exc:
+        shutil.rmtree(dest, ignore_errors=True)
+        logs = replace(outcome.owner_log, message=f"saved weights refused: {exc}")
+        code = "invalid_weights"
+        return RunOutcome(code, resources=outcome.resources, public_error=PublicError(code), owner_log=logs)
+    return replace(outcome, weights_dir=dest)
+
+
 def _threads() -> int:
     return max(1, min(len(os.sched_getaffinity(0)), 8))
 
@@ -87,10 +124,20 @@ class SandboxSession:
     before the finetune (once train data is staged, no baseline may follow). Entering
     raises SandboxUnavailableError if bubblewrap is missing or unusable, unless `unsafe_no_sandbox`
     (development only: contributor code then runs with the launcher's own rights, loudly logged).
+    `cancelled` (the worker passes its job's `ctx.cancelled`) is polled during every phase; once it
+    is True a running phase is killed and returns the status "cancelled", and no new phase starts.
     """
 
-    def __init__(self, bundle_dir: Path, workdir: Path, *, unsafe_no_sandbox: bool = False) -> None:
+    def __init__(
+        self,
+        bundle_dir: Path,
+        workdir: Path,
+        *,
+        unsafe_no_sandbox: bool = False,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> None:
         self.bundle_dir, self.workdir, self.unsafe = bundle_dir, workdir, unsafe_no_sandbox
+        self.cancelled = cancelled
         self.processes_started = 0
         self._roots: Mounts | None = None
         self._running: _Running | None = None
@@ -118,7 +165,7 @@ class SandboxSession:
 
         `last`: no phase follows, so the process exits after this one and its exit status and exit
         handlers count, exactly as in a one-phase run. A run over its remaining budget is refused
-        before anything is staged or started.
+        before anything is staged or started, and a cancelled one before anything is started.
         """
         if request.bundle_dir != self.bundle_dir:
             raise ValidationError("a session runs the phases of its own bundle only")
@@ -129,6 +176,8 @@ class SandboxSession:
         if not fits_budget(request.budget_flop):
             return _refused("budget_exceeded")
         check_request(request)
+        if self.cancelled is not None and self.cancelled():
+            return _cancelled(request)
         self._phases.add(request.phase)
         limits, cpu_capped = phase_limits(request)
         if self._roots is None:
@@ -136,11 +185,17 @@ class SandboxSession:
         running = self._process_for(request, limits, last=last)
         mounts = stage_phase(request, self._roots, uid=running.uid)
         self._seq += 1
-        phase = Phase(self._seq, limits, cpu_capped, self._roots.output_dir, until_exit=last)
+        phase = Phase(self._seq, limits, cpu_capped, self._roots.output_dir, last, self.cancelled)
         exit_info = running.process.serve({"phase": request.phase, "last": last}, phase)
-        if last or not running.process.alive:
+        if last or not running.process.alive or exit_info.killed_for == CANCELLED:
             self.close()
-        return collect(request, mounts, exit_info, limits=limits, cpu_capped=cpu_capped)
+        if exit_info.killed_for == CANCELLED:
+            return _cancelled(request, exit_info)
+        outcome = collect(request, mounts, exit_info, limits=limits, cpu_capped=cpu_capped)
+        if not outcome.ok or request.phase != "finetune":
+            return outcome
+        saved = mounts.output_dir / out.WEIGHTS
+        return keep_weights(outcome, saved, self.workdir / out.WEIGHTS / request.phase, limits)
 
     def _process_for(self, request: RunRequest, limits: Limits, *, last: bool) -> _Running:
         """The running process if it can serve this phase, else a fresh one."""

@@ -62,7 +62,8 @@ class Phase:
     """What the host enforces during one phase: its limits (CPU already capped by the budget).
 
     `output_root` is the whole output folder, every phase's, held to the output cap; with
-    `until_exit` (the last phase) the phase ends when the process exits, not on "done".
+    `until_exit` (the last phase) the process is meant to exit after "done", and is killed if it
+    lingers. `cancelled`, polled with the periodic checks, ends the phase at once when it says so.
     """
 
     seq: int
@@ -70,6 +71,7 @@ class Phase:
     cpu_capped: bool
     output_root: Path
     until_exit: bool
+    cancelled: Callable[[], bool] | None = None
 
 
 def rlimit_setter(limits: Limits) -> Callable[[], None]:

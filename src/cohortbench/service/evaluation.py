@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from cohortbench.bundles import Plan
 from cohortbench.jobs import GiveUpReason, JobContext, RetryableError
 from cohortbench.sandbox import PublicError, RunOutcome, RunRequest, SandboxSession, permutation_specs
-from cohortbench.sandbox.runs import PLATFORM_ERROR
+from cohortbench.sandbox.runs import CANCELLED, PLATFORM_ERROR
 from cohortbench.scoring import PermutedPrediction, Result, score
 from cohortbench.service.platform import Platform
 from cohortbench.service.results import board_of, headline_of, limits_for
@@ -62,12 +62,14 @@ def evaluate_submission(platform: Platform, ctx: JobContext) -> None:
         except OSError as exc:
             raise RetryableError(f"artifact store unavailable: {exc}") from exc
         unsafe = platform.settings.unsafe_no_sandbox
-        with SandboxSession(bundle_dir, Path(tmp) / "sandbox", unsafe_no_sandbox=unsafe) as box:
+        workdir = Path(tmp) / "sandbox"
+        with SandboxSession(bundle_dir, workdir, unsafe_no_sandbox=unsafe, cancelled=ctx.cancelled) as box:
             for phase in PHASES:
                 if ctx.cancelled():
                     return
                 _run_phase(platform, ctx, box, submission_id, phase, train, holdout)
-    _finish(platform, submission_id)
+    if not ctx.cancelled():
+        _finish(platform, submission_id)
 
 
 def _run_phase(
@@ -97,6 +99,8 @@ def _run_phase(
             workspace, submission, phase, box.bundle_dir, train, holdout, remaining_flop, platform
         )
     outcome = box.run(request, last=phase == PHASES[-1])
+    if outcome.status == CANCELLED:
+        return  # a cancel marked the submission and its runs already; a lost lease records nothing
     ctx.heartbeat()
     y_holdout = _labels(holdout, workspace.label_column, classes)
     result = (
