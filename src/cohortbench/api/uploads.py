@@ -86,7 +86,6 @@ async def multipart_form(
     files: dict[str, str],
     fields: frozenset[str],
     max_file_bytes: int,
-    directory: Path | None = None,
 ) -> AsyncIterator[MultipartForm]:
     """Read a multipart/form-data body: `files` maps each file field to its temp suffix.
 
@@ -98,7 +97,7 @@ async def multipart_form(
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > max_file_bytes + FORM_OVERHEAD:
         raise too_large(max_file_bytes)
-    reader = _FormReader(files, fields, charset, max_file_bytes, directory)
+    reader = _FormReader(files, fields, charset, max_file_bytes)
     try:
         await _read(request, boundary, reader, max_file_bytes)
         yield reader.form
@@ -153,10 +152,9 @@ class _FormReader:
         fields: frozenset[str],
         charset: str,
         max_file_bytes: int,
-        directory: Path | None,
     ) -> None:
         self.expected_files, self.expected_fields = files, fields
-        self.charset, self.max_file_bytes, self.directory = charset, max_file_bytes, directory
+        self.charset, self.max_file_bytes = charset, max_file_bytes
         self.form = MultipartForm()
         self.ended = False
         self._handles: list[IO[bytes]] = []
@@ -224,7 +222,6 @@ class _FormReader:
         handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed and removed by remove()
             prefix="cohortbench-upload-",
             suffix=self.expected_files[self._name],
-            dir=self.directory,
             delete=False,
         )
         self._handles.append(handle)
