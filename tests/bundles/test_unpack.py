@@ -169,3 +169,23 @@ def test_destination_must_be_empty(tmp_path: Path) -> None:
     with pytest.raises(BundleError, match="new or empty"):
         unpack_bundle(source, tmp_path / "out")
     assert (tmp_path / "out" / "x").read_text() == "keep me"
+
+
+def test_refusals_never_name_the_server_side_file(tmp_path: Path) -> None:
+    """An API upload is a server temp file: its name and folder must not reach the contributor."""
+    secret = tmp_path / "srv-private-0xdeadbeef"
+    secret.mkdir()
+    good = make_zip(tmp_path / "good.zip", {"cohortbench.toml": MANIFEST * 40})
+    corrupt = bytearray(good.read_bytes())
+    corrupt[60:70] = b"\xff" * 10
+    cases = {
+        "not-zip": b"plain text",
+        "corrupt": bytes(corrupt),
+        "long-name": make_zip(tmp_path / "long.zip", {"x" * 300: b"1"}).read_bytes(),
+    }
+    for kind, payload in cases.items():
+        source = secret / f"cohortbench-upload-{kind}.zip"
+        source.write_bytes(payload)
+        with pytest.raises(BundleError) as info:
+            unpack_bundle(source, tmp_path / f"out-{kind}")
+        assert "srv-private" not in info.value.message and "cohortbench-upload" not in info.value.message

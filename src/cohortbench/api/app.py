@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from cohortbench import __version__
 from cohortbench.api import problems
+from cohortbench.api.headers import NoStoreMiddleware
 from cohortbench.api.routes import admin, submissions, workspaces
 from cohortbench.service.platform import Platform
 from cohortbench.service.settings import Settings
@@ -47,6 +48,7 @@ def create_app(platform: Platform | None = None, *, settings: Settings | None = 
     )
     app.state.platform = platform
     problems.install(app)
+    app.add_middleware(NoStoreMiddleware)
     for module in (workspaces, submissions, admin):
         app.include_router(module.router)
     try:

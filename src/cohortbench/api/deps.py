@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from sqlalchemy.orm import Session
 
 from cohortbench.service.platform import Platform
@@ -13,6 +13,10 @@ from cohortbench.service.users import authenticate
 from cohortbench.store.models import User
 
 TOKEN_COOKIE = "cohortbench_token"  # noqa: S105 - a cookie name, not a secret
+MAX_ID = 2**31 - 1  # ids are INTEGER columns: 32-bit on PostgreSQL, so a larger one cannot exist
+
+# A bounded id: 2**63 (or 2**31 on PostgreSQL) answers 422, not an OverflowError from the driver.
+SubmissionId = Annotated[int, Path(ge=1, le=MAX_ID, description="A submission id")]
 
 
 def get_platform(request: Request) -> Platform:

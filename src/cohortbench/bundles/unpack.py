@@ -2,10 +2,12 @@
 
 Runs on the trusted side before any validation reads the bundle, so it trusts nothing in it:
 names (zip slip, absolute paths), entry types (symlinks, devices), and sizes (declared and actual).
+Refusals name the bundle's own paths only, never the server's (its upload is a temp file).
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import stat
@@ -21,6 +23,7 @@ DEFAULT_MAX_FILES = 1000
 MAX_RATIO = 100  # uncompressed / compressed, for entries above RATIO_FLOOR
 RATIO_FLOOR = 1024 * 1024
 MAX_DEPTH = 16
+MAX_NAME_BYTES = 255  # one path component, as most filesystems allow
 _CHUNK = 1024 * 1024
 
 
@@ -60,7 +63,7 @@ def unpack_bundle(
         elif source.is_file() and zipfile.is_zipfile(source):
             _extract_zip(source, dest, budget)
         else:
-            raise BundleError(f"{source.name}: a bundle must be a folder or a .zip archive")
+            raise BundleError("the bundle must be a folder or a .zip archive")
     except BaseException:
         shutil.rmtree(dest, ignore_errors=True)
         raise
@@ -86,6 +89,8 @@ def _safe_parts(name: str) -> tuple[str, ...]:
         raise BundleError(f"{name!r}: '..' is not allowed in bundle paths (zip slip)")
     if not parts or len(parts) > MAX_DEPTH:
         raise BundleError(f"{name!r}: empty or nested deeper than {MAX_DEPTH} folders")
+    if any(len(p.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES for p in parts):
+        raise BundleError(f"{name[:80]!r}...: a path component is longer than {MAX_NAME_BYTES} bytes")
     return parts
 
 
@@ -106,7 +111,8 @@ def _extract_zip(source: Path, dest: Path, budget: _Budget) -> None:
     try:
         _extract_members(source, dest, budget)
     except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
-        raise BundleError(f"{source.name}: not a readable zip archive ({exc})") from None
+        reason = str(exc).replace(str(source), "bundle").replace(str(dest), "bundle")
+        raise BundleError(f"not a readable zip archive ({reason[:200]})") from None
 
 
 def _extract_members(source: Path, dest: Path, budget: _Budget) -> None:
@@ -128,8 +134,14 @@ def _extract_members(source: Path, dest: Path, budget: _Budget) -> None:
                 target.mkdir(parents=True, exist_ok=True)
                 continue
             budget.add_file(0)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            _copy_stream(archive, info, target, budget)
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                _copy_stream(archive, info, target, budget)
+            except OSError as exc:
+                if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                    raise  # the server's trouble (507), not the bundle's
+                reason = exc.strerror or type(exc).__name__  # strerror: no path, unlike str(exc)
+                raise BundleError(f"{info.filename!r}: cannot be extracted ({reason})") from None
 
 
 def _copy_stream(archive: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path, budget: _Budget) -> None:

@@ -9,11 +9,13 @@ A field without a rule here does not reach a contributor: the public models forb
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from cohortbench.privacy import coarsen_resources, protect_counts
@@ -43,6 +45,7 @@ from cohortbench.service.submissions import list_submissions
 from cohortbench.store.models import Submission, User, Workspace
 from cohortbench.workspaces import estimate_energy
 
+log = logging.getLogger(__name__)
 FINAL = ("succeeded", "failed", "cancelled")
 Rounder = Callable[[float], float]
 
@@ -552,12 +555,22 @@ def _released_compute(session: Session, workspace: Workspace, actor: User) -> fl
 
 
 def cards(session: Session, *, actor: User) -> list[WorkspaceCardOut]:
-    """Cards of the workspaces the actor belongs to (admins: all)."""
+    """Cards of the workspaces the actor belongs to (admins: all).
+
+    A workspace whose card cannot be built (a bad value stored before rules were validated) is left
+    out and logged: it is that workspace's error, not every user's listing's.
+    """
     from cohortbench.service.access import role_in
 
     out = []
     for workspace in session.scalars(select(Workspace).order_by(Workspace.created_at)):
         role = role_in(session, actor, workspace)
-        if role is not None:
+        if role is None:
+            continue
+        try:
             out.append(card(session, workspace, actor, role))
+        except SQLAlchemyError:
+            raise  # the database's trouble is the deployment's, not one workspace's
+        except Exception as exc:
+            log.warning("workspace %r left out of the listing: %s", workspace.name, workspaces.reason(exc))
     return out

@@ -3,24 +3,28 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, fields
+import logging
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from cohortbench.errors import ConflictError, NotFoundError, ValidationError
+from cohortbench.errors import CohortbenchError, ConflictError, NotFoundError, ValidationError
 from cohortbench.sandbox.runs import PLATFORM_ERROR
 from cohortbench.service.access import ROLES, get_workspace, require
 from cohortbench.service.platform import Platform
 from cohortbench.service.users import get_user
 from cohortbench.store import audit
 from cohortbench.store.models import CohortVersion, Membership, Submission, User, Workspace
-from cohortbench.workspaces import Rules, frame_digest, split_holdout, validate_cohort
+from cohortbench.workspaces import Resources, Rules, frame_digest, split_holdout, validate_cohort
 from cohortbench.workspaces.cohort import CohortTable
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -49,19 +53,38 @@ class WorkspaceCard:
     published: bool
 
 
-def rules_of(workspace: Workspace) -> Rules:
-    """The workspace's rules as the core dataclass."""
-    known = {f.name for f in fields(Rules)}
+def stored_rules(workspace: Workspace) -> dict[str, Any]:
+    """The rules as stored (columns + settings), not validated: what a correction starts from.
+
+    Keys that are no rule are left out (they never meant anything), so a correction never has to
+    remove them; a bad value of a real rule is kept, for validation to name.
+    """
+    known = set(Rules.model_fields)
     data: dict[str, Any] = {k: v for k, v in (workspace.settings or {}).items() if k in known}
+    resources = workspace.resources if workspace.resources is not None else {}
+    if isinstance(resources, dict):
+        resources = {k: v for k, v in resources.items() if k in Resources.model_fields}
     data.update(
         quota=workspace.quota,
         budget_pflop=workspace.budget_pflop,
         end_date=workspace.end_date,
         primary_metric=workspace.primary_metric,
         visibility=workspace.visibility,
-        resources=workspace.resources or {},
+        resources=resources,
     )
-    return Rules.from_dict(data)
+    return data
+
+
+def rules_of(workspace: Workspace) -> Rules:
+    """The workspace's rules, validated; a bad stored value is this workspace's 409, named, not a crash."""
+    try:
+        return Rules.from_dict(stored_rules(workspace))
+    except ValidationError as exc:
+        raise ConflictError(
+            f"workspace {workspace.name!r} has invalid stored rules ({exc.message}); "
+            "its owner can correct them with a rules update",
+            code="invalid_rules",
+        ) from None
 
 
 def _apply_rules(workspace: Workspace, rules: Rules) -> None:
@@ -251,17 +274,24 @@ def load_cohort(
 def update_rules(
     session: Session, *, actor: User, name: str, changes: dict[str, Any], reason: str | None = None
 ) -> Rules:
-    """Change some rules; the audit log records old -> new."""
+    """Change some rules; the audit log records old -> new.
+
+    The changes are merged onto the rules as stored (not as validated), so an owner can also
+    correct a bad value left in the database; the merged whole is validated before it is kept.
+    """
     workspace, role = get_workspace(session, actor, name)
     require(role, "owner", action="changing the rules")
-    old = rules_of(workspace)
-    merged = old.to_dict()
-    if "resources" in changes and isinstance(changes["resources"], dict):
-        changes = {**changes, "resources": {**merged["resources"], **changes["resources"]}}
-    merged.update(changes)
-    new = Rules.from_dict(merged)
+    stored = stored_rules(workspace)
+    try:
+        old = rules_of(workspace).to_dict()
+    except ConflictError:
+        old = {k: v.isoformat() if isinstance(v, date) else v for k, v in stored.items()}
+    if isinstance(changes.get("resources"), dict) and isinstance(stored["resources"], dict):
+        changes = {**changes, "resources": {**stored["resources"], **changes["resources"]}}
+    new = Rules.from_dict({**stored, **changes})
     _apply_rules(workspace, new)
-    diff = {k: {"old": v, "new": new.to_dict()[k]} for k, v in old.to_dict().items() if new.to_dict()[k] != v}
+    after = new.to_dict()
+    diff = {k: {"old": old.get(k), "new": v} for k, v in after.items() if old.get(k) != v}
     audit.append(
         session,
         actor=actor.name,
@@ -407,12 +437,26 @@ def card(session: Session, workspace: Workspace, user: User, role: str) -> Works
 
 
 def list_cards(session: Session, *, actor: User) -> list[WorkspaceCard]:
-    """Cards of the workspaces the actor belongs to (admins: all)."""
+    """Cards of the workspaces the actor belongs to (admins: all).
+
+    A workspace whose card cannot be built (a bad value stored before rules were validated) is
+    left out and logged: it is that workspace's error, not every user's listing's.
+    """
     from cohortbench.service.access import role_in
 
     cards = []
     for workspace in session.scalars(select(Workspace).order_by(Workspace.created_at)):
         role = role_in(session, actor, workspace)
-        if role is not None:
+        if role is None:
+            continue
+        try:
             cards.append(card(session, workspace, actor, role))
+        except SQLAlchemyError:
+            raise  # the database's trouble is the deployment's, not one workspace's
+        except Exception as exc:
+            log.warning("workspace %r left out of the listing: %s", workspace.name, reason(exc))
     return cards
+
+
+def reason(exc: Exception) -> str:
+    return exc.message if isinstance(exc, CohortbenchError) else type(exc).__name__

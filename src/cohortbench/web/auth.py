@@ -2,14 +2,19 @@
 
 The cookie holds the token itself (as the REST API's bearer does), never readable by scripts and
 never sent on cross-site requests, which is what stops a third-party page from acting for the user.
+The sign-in form itself carries a CSRF token (double submit: the same random value in a cookie
+and a hidden field), so a third-party page cannot sign a visitor in under the attacker's token;
+sign-out is a POST only, so a link or an image cannot sign anyone out.
 """
 
 from __future__ import annotations
 
+import hmac
+import secrets
 from urllib.parse import quote
 
 from fastapi import Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
 from cohortbench.api.deps import TOKEN_COOKIE, bearer_token
@@ -18,6 +23,9 @@ from cohortbench.service.users import authenticate
 from cohortbench.store.models import User
 
 SIGNIN_PATH = "/signin"
+CSRF_COOKIE = "cohortbench_csrf"
+CSRF_FIELD = "csrf"
+CSRF_MAX_AGE_S = 3600
 
 
 def signed_in(request: Request, session: Session) -> User | None:
@@ -49,3 +57,27 @@ def with_cookie(response: RedirectResponse, token: str, *, secure: bool) -> Redi
 def without_cookie(response: RedirectResponse) -> RedirectResponse:
     response.delete_cookie(TOKEN_COOKIE, path="/", httponly=True, samesite="strict")
     return response
+
+
+def new_csrf_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def with_csrf_cookie(response: HTMLResponse, token: str, *, secure: bool) -> HTMLResponse:
+    """The sign-in form's token, sent back only to the sign-in path and never to scripts."""
+    response.set_cookie(
+        CSRF_COOKIE,
+        token,
+        max_age=CSRF_MAX_AGE_S,
+        httponly=True,
+        samesite="strict",
+        secure=secure,
+        path=SIGNIN_PATH,
+    )
+    return response
+
+
+def csrf_ok(request: Request, submitted: str) -> bool:
+    """Whether the form's hidden token matches the cookie set with the form (compared in constant time)."""
+    cookie = request.cookies.get(CSRF_COOKIE, "")
+    return bool(cookie) and hmac.compare_digest(cookie.encode(), submitted.encode())

@@ -12,12 +12,22 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
-from cohortbench.api.deps import PlatformDep, SessionDep
+from cohortbench.api.deps import PlatformDep, SessionDep, SubmissionId
 from cohortbench.errors import NotFoundError, PermissionDeniedError
 from cohortbench.service.users import authenticate
 from cohortbench.store.models import User
 from cohortbench.web import views
-from cohortbench.web.auth import safe_next, signed_in, to_signin, with_cookie, without_cookie
+from cohortbench.web.auth import (
+    CSRF_FIELD,
+    csrf_ok,
+    new_csrf_token,
+    safe_next,
+    signed_in,
+    to_signin,
+    with_cookie,
+    with_csrf_cookie,
+    without_cookie,
+)
 from cohortbench.web.render import STATIC_DIR, render
 from cohortbench.web.report import report_html
 from cohortbench.web.sorting import sort_link
@@ -67,25 +77,32 @@ def home(request: Request, session: SessionDep) -> Response:
     return page(request, session, "workspaces.html", lambda user: views.workspaces_page(session, user))
 
 
+def signin_page(request: Request, status: int = 200, *, next: str, error: str | None) -> HTMLResponse:
+    """The sign-in form with a fresh CSRF token, in its hidden field and its cookie."""
+    token = new_csrf_token()
+    response = html("signin.html", status, user=None, next=next, error=error, csrf=token)
+    return with_csrf_cookie(response, token, secure=request.url.scheme == "https")
+
+
 @router.get("/signin", response_class=HTMLResponse)
-def signin_form(next: Annotated[str | None, Query()] = None) -> HTMLResponse:
-    return html("signin.html", user=None, next=safe_next(next), error=None)
+def signin_form(request: Request, next: Annotated[str | None, Query()] = None) -> HTMLResponse:
+    return signin_page(request, next=safe_next(next), error=None)
 
 
 @router.post("/signin")
 async def signin(request: Request, session: SessionDep) -> Response:
-    form = await request.form()
+    form = await request.form(max_files=0, max_fields=8)  # a sign-in takes no file: nothing spooled to disk
     token, target = str(form.get("token") or "").strip(), safe_next(str(form.get("next") or "/"))
+    if not csrf_ok(request, str(form.get(CSRF_FIELD) or "")):
+        return signin_page(request, 403, next=target, error="The sign-in form expired; please sign in again.")
     try:
         authenticate(session, token)
     except PermissionDeniedError:
-        return html(
-            "signin.html", 401, user=None, next=target, error="That token is not valid (or was revoked)."
-        )
+        return signin_page(request, 401, next=target, error="That token is not valid (or was revoked).")
     return with_cookie(RedirectResponse(target, status_code=303), token, secure=request.url.scheme == "https")
 
 
-@router.api_route("/signout", methods=["GET", "POST"])
+@router.post("/signout")
 def signout() -> Response:
     return without_cookie(RedirectResponse("/signin", status_code=303))
 
@@ -115,7 +132,7 @@ def leaderboard(
 
 
 @router.get("/s/{submission_id}", response_class=HTMLResponse)
-def submission(request: Request, session: SessionDep, submission_id: int) -> Response:
+def submission(request: Request, session: SessionDep, submission_id: SubmissionId) -> Response:
     return page(
         request, session, "submission.html", lambda user: views.submission_page(session, user, submission_id)
     )
@@ -123,7 +140,11 @@ def submission(request: Request, session: SessionDep, submission_id: int) -> Res
 
 @router.get("/s/{submission_id}/report", response_class=HTMLResponse)
 def report(
-    request: Request, platform: PlatformDep, session: SessionDep, submission_id: int, download: bool = False
+    request: Request,
+    platform: PlatformDep,
+    session: SessionDep,
+    submission_id: SubmissionId,
+    download: bool = False,
 ) -> Response:
     """The evidence report of one submission (owner, or the contributor who submitted it)."""
     user = signed_in(request, session)

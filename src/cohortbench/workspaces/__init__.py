@@ -5,6 +5,7 @@ from cohortbench.workspaces.energy import Energy, estimate_energy, to_pflop
 from cohortbench.workspaces.rules import (
     Resources,
     Rules,
+    RulesChange,
     check_can_submit,
     leaderboard_released,
 )
@@ -14,6 +15,7 @@ __all__ = [
     "Energy",
     "Resources",
     "Rules",
+    "RulesChange",
     "check_can_submit",
     "estimate_energy",
     "frame_digest",

@@ -44,8 +44,9 @@ def validate_cohort(
 ) -> CohortTable:
     """Check an owner's table and name every problem (never fix anything silently).
 
-    Problems: missing id/label column, missing values, duplicate ids, non-numeric features,
-    fewer than 2 classes, a class too small to split into train and holdout.
+    Problems: missing id/label column, missing values (records without a label counted apart),
+    duplicate ids, non-numeric features, infinite feature values, fewer than 2 classes, a class too
+    small to split into train and holdout.
     """
     for column, role in ((id_column, "id"), (label_column, "label")):
         if column not in frame.columns:
@@ -53,9 +54,12 @@ def validate_cohort(
                 f"{role} column {column!r} not found; columns are: {', '.join(frame.columns[:10])}"
             )
     problems: list[str] = []
-    missing = frame.columns[frame.isna().any()].tolist()
+    missing = [c for c in frame.columns[frame.isna().any()] if c != label_column]
     if missing:
         problems.append(f"missing values in {len(missing)} column(s): {', '.join(map(str, missing[:5]))}")
+    unlabelled = int(frame[label_column].isna().sum())
+    if unlabelled:
+        problems.append(f"{unlabelled} record(s) without a label in column {label_column!r}")
     dup = int(frame[id_column].duplicated().sum())
     if dup:
         problems.append(f"{dup} duplicate id(s) in column {id_column!r}")
@@ -67,9 +71,15 @@ def validate_cohort(
         problems.append(
             f"non-numeric feature column(s) without an encoding: {', '.join(map(str, non_numeric[:5]))}"
         )
+    infinite = _infinite_columns(frame, [c for c in features if c not in non_numeric])
+    if infinite:
+        problems.append(
+            f"infinite values (inf or -inf) in {len(infinite)} column(s): "
+            + ", ".join(f"{c} ({n})" for c, n in infinite[:5])
+        )
     if not 0.05 <= holdout_fraction <= 0.5:
         problems.append(f"holdout fraction must be between 0.05 and 0.5, got {holdout_fraction}")
-    labels = frame[label_column].astype(str)
+    labels = frame[label_column].dropna().astype(str)
     observed = tuple(sorted(labels.unique(), key=_natural_key))
     order = classes if classes is not None else observed
     unknown = sorted(set(observed) - set(order))
@@ -86,6 +96,17 @@ def validate_cohort(
     if problems:
         raise ValidationError("invalid cohort: " + "; ".join(problems))
     return CohortTable(frame.reset_index(drop=True), id_column, label_column, tuple(order))
+
+
+def _infinite_columns(frame: pd.DataFrame, columns: list[str]) -> list[tuple[str, int]]:
+    """(column, count) of numeric columns holding inf: refused like NaN, a model cannot use either."""
+    found = []
+    for column in columns:
+        values = frame[column].to_numpy(dtype=np.float64, na_value=np.nan)
+        count = int(np.isinf(values).sum())
+        if count:
+            found.append((str(column), count))
+    return found
 
 
 def _natural_key(value: str) -> tuple[int, float | str]:

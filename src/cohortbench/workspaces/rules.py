@@ -1,32 +1,67 @@
-"""Workspace rules (quota, compute budget, end date, visibility) and the checks a submission must pass."""
+"""Workspace rules (quota, compute budget, end date, visibility) and the checks a submission must pass.
+
+Rules are typed, bounded pydantic models: an owner's PATCH, a CLI `--set` and a row read back from
+the database all pass the same validation, so a value that would crash a card or a job never lands.
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, get_args
+
+import pydantic
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from cohortbench.errors import ConflictError, ValidationError
 
 Visibility = Literal["live", "after_end", "published"]
-VISIBILITIES: tuple[str, ...] = ("live", "after_end", "published")
-PRIMARY_METRICS: tuple[str, ...] = (
-    "macro_f1",
-    "balanced_accuracy",
-    "accuracy",
-    "weighted_f1",
-    "critical_recall",
-)
+PrimaryMetric = Literal["macro_f1", "balanced_accuracy", "accuracy", "weighted_f1", "critical_recall"]
+VISIBILITIES: tuple[str, ...] = get_args(Visibility)
+PRIMARY_METRICS: tuple[str, ...] = get_args(PrimaryMetric)
 
 
-@dataclass(frozen=True)
-class Resources:
+def _finite(low: float, high: float, *, open_low: bool = False) -> Any:
+    """A strict (no strings, no booleans), finite float bound to [low, high] or (low, high]."""
+    if open_low:
+        return Field(strict=True, allow_inf_nan=False, gt=low, le=high)
+    return Field(strict=True, allow_inf_nan=False, ge=low, le=high)
+
+
+def _iso_date(value: object) -> object:
+    """End dates arrive as YYYY-MM-DD text (JSON, CLI, database); only that text or a date is a date."""
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"must be YYYY-MM-DD, got {value[:40]!r}") from None
+    return value
+
+
+Quota = Annotated[int, Field(strict=True, ge=1, le=10_000)]
+BudgetPflop = Annotated[float, _finite(0.0, 1e6, open_low=True)]
+EndDate = Annotated[Annotated[date, Field(strict=True)] | None, BeforeValidator(_iso_date)]
+Cpus = Annotated[int, Field(strict=True, ge=1, le=256)]
+Gpus = Annotated[int, Field(strict=True, ge=0, le=16)]
+MemoryGb = Annotated[float, _finite(0.1, 4096.0)]
+GpuMemoryGb = Annotated[float, _finite(0.0, 1024.0)]
+DpEpsilon = Annotated[float, _finite(0.0, 100.0, open_low=True)]
+DpDelta = Annotated[float, Field(strict=True, allow_inf_nan=False, gt=0.0, lt=1.0)]
+
+
+def explain(exc: pydantic.ValidationError) -> str:
+    """'field.sub: message; ...' for each problem: names the field, never echoes a long input."""
+    return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'rules'}: {e['msg']}" for e in exc.errors())
+
+
+class Resources(BaseModel):
     """What one job may use (the workspace card shows it: "2 CPU (8.59 GB) | 1 GPU (22.49 GB)")."""
 
-    cpu: int = 2
-    memory_gb: float = 8.59
-    gpu: int = 0
-    gpu_memory_gb: float = 0.0
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    cpu: Cpus = 2
+    memory_gb: MemoryGb = 8.59
+    gpu: Gpus = 0
+    gpu_memory_gb: GpuMemoryGb = 0.0
 
     def describe(self) -> str:
         text = f"{self.cpu} CPU ({self.memory_gb:.2f} GB)"
@@ -35,56 +70,76 @@ class Resources:
         return text
 
 
-@dataclass(frozen=True)
-class Rules:
-    """The owner's rules for a workspace. Quota and budget count per contributor (or per team)."""
+class Rules(BaseModel):
+    """The owner's rules for a workspace. Quota and budget count per contributor (or per team).
 
-    quota: int = 5
-    budget_pflop: float = 100.0
-    end_date: date | None = None
-    primary_metric: str = "macro_f1"
+    Frozen, unknown fields refused; a bad value raises our ValidationError (422) naming the field.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    quota: Quota = 5
+    budget_pflop: BudgetPflop = 100.0
+    end_date: EndDate = None
+    primary_metric: PrimaryMetric = "macro_f1"
     visibility: Visibility = "published"
-    resources: Resources = field(default_factory=Resources)
-    round_scores: bool = True
-    ladder: bool = False
-    dp_epsilon: float | None = None
-    dp_delta: float = 1e-6
+    resources: Resources = Field(default_factory=Resources)
+    round_scores: Annotated[bool, Field(strict=True)] = True
+    ladder: Annotated[bool, Field(strict=True)] = False
+    dp_epsilon: DpEpsilon | None = None
+    dp_delta: DpDelta = 1e-6
 
-    def __post_init__(self) -> None:
-        problems = []
-        if self.quota < 1:
-            problems.append(f"quota must be at least 1, got {self.quota}")
-        if self.budget_pflop <= 0:
-            problems.append(f"budget_pflop must be positive, got {self.budget_pflop}")
-        if self.primary_metric not in PRIMARY_METRICS:
-            problems.append(f"primary_metric must be one of {', '.join(PRIMARY_METRICS)}")
-        if self.visibility not in VISIBILITIES:
-            problems.append(f"visibility must be one of {', '.join(VISIBILITIES)}, got {self.visibility!r}")
-        if self.dp_epsilon is not None and self.dp_epsilon <= 0:
-            problems.append("dp_epsilon must be positive")
-        if problems:
-            raise ValidationError("; ".join(problems))
+    def __init__(self, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except pydantic.ValidationError as exc:
+            raise ValidationError(f"invalid rules: {explain(exc)}", code="invalid_rules") from None
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["end_date"] = self.end_date.isoformat() if self.end_date else None
-        return data
+        """JSON-ready (end_date as YYYY-MM-DD): what the database, the audit log and the API hold."""
+        return self.model_dump(mode="json")
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Rules:
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ValidationError(f"unknown rule(s): {', '.join(unknown)}")
-        values = dict(data)
-        if isinstance(values.get("end_date"), str):
-            try:
-                values["end_date"] = date.fromisoformat(values["end_date"])
-            except ValueError:
-                raise ValidationError(f"end_date must be YYYY-MM-DD, got {values['end_date']!r}") from None
-        if isinstance(values.get("resources"), dict):
-            values["resources"] = Resources(**values["resources"])
-        return cls(**values)
+        """Validate a mapping (a PATCH merged onto stored rules, a CLI `--set`, a database row)."""
+        if not isinstance(data, dict):
+            raise ValidationError("rules must be a JSON object", code="invalid_rules")
+        return cls(**data)
+
+
+class ResourcesChange(BaseModel):
+    """Some of a job's resources; the others keep their value."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    cpu: Cpus | None = None
+    memory_gb: MemoryGb | None = None
+    gpu: Gpus | None = None
+    gpu_memory_gb: GpuMemoryGb | None = None
+
+
+class RulesChange(BaseModel):
+    """Some of the rules (a PATCH body): each given field is validated as in Rules, unknown ones refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    quota: Quota | None = None
+    budget_pflop: BudgetPflop | None = None
+    end_date: EndDate = None
+    primary_metric: PrimaryMetric | None = None
+    visibility: Visibility | None = None
+    resources: ResourcesChange = Field(default_factory=ResourcesChange)
+    round_scores: Annotated[bool, Field(strict=True)] | None = None
+    ladder: Annotated[bool, Field(strict=True)] | None = None
+    dp_epsilon: DpEpsilon | None = None
+    dp_delta: DpDelta | None = None
+
+    def changes(self) -> dict[str, Any]:
+        """Only the fields the caller sent (an explicit null clears end_date or dp_epsilon)."""
+        data = self.model_dump(mode="json", exclude_unset=True, exclude={"resources"})
+        if "resources" in self.model_fields_set:
+            data["resources"] = self.resources.model_dump(exclude_unset=True)
+        return data
 
 
 def check_can_submit(rules: Rules, *, today: date, submissions_used: int, pflop_used: float) -> None:

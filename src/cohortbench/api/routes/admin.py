@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from cohortbench.api.deps import CurrentUser, SessionDep
 from cohortbench.errors import PermissionDeniedError
@@ -15,8 +15,10 @@ router = APIRouter(prefix="/api/v1", tags=["admin"])
 
 
 class UserIn(BaseModel):
-    name: str
-    display_name: str | None = None
+    """Lengths as the columns hold them (PostgreSQL refuses longer values with a 500 otherwise)."""
+
+    name: str = Field(max_length=64)
+    display_name: str | None = Field(None, max_length=200)
     is_admin: bool = False
 
 

@@ -2,28 +2,30 @@
 
 from __future__ import annotations
 
-import json
+from pathlib import Path
 from typing import Annotated, Any
 
 import pandas as pd
-from fastapi import APIRouter, File, Form, UploadFile
-from pydantic import BaseModel
+import pydantic
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from cohortbench.api.deps import CurrentUser, PlatformDep, SessionDep
-from cohortbench.api.uploads import save_upload
+from cohortbench.api.uploads import json_object, multipart_form, multipart_openapi
 from cohortbench.errors import PermissionDeniedError, ValidationError
 from cohortbench.service import eda, release, workspaces
 from cohortbench.service.access import get_workspace
 from cohortbench.service.public import LeaderboardOut, WorkspaceCardOut, WorkspaceList
-from cohortbench.workspaces import Rules
+from cohortbench.workspaces import Rules, RulesChange
+from cohortbench.workspaces.rules import explain
 
 router = APIRouter(prefix="/api/v1/workspaces", tags=["workspaces"])
 
 
 class MemberIn(BaseModel):
-    user: str
-    role: str = "contributor"
-    team: str | None = None
+    user: str = Field(max_length=64)
+    role: str = Field("contributor", max_length=16)
+    team: str | None = Field(None, max_length=64)
 
 
 @router.get("", response_model=WorkspaceList)
@@ -32,64 +34,90 @@ def list_workspaces(session: SessionDep, user: CurrentUser) -> WorkspaceList:
     return WorkspaceList(data=cards, count=len(cards))
 
 
-@router.post("", status_code=201, response_model=WorkspaceCardOut)
+COHORT_FILES = {"cohort": "CSV or Parquet table"}
+_GROUPS = TypeAdapter(dict[Annotated[str, Field(max_length=200)], list[str]])
+
+
+class WorkspaceForm(BaseModel):
+    """The text fields beside the cohort table."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(max_length=64, description="Lowercase slug (letters, digits, -)")
+    title: str = Field(max_length=200)
+    label_column: str = Field(max_length=200)
+    id_column: str = Field(max_length=200)
+    critical_class: str = Field(max_length=200)
+    holdout_fraction: float = Field(0.2, ge=0.05, le=0.5, allow_inf_nan=False)
+    split_seed: int = Field(0, ge=0, le=2**32 - 1)
+    rules: str = Field("{}", description="JSON object of rules")
+    feature_groups: str = Field("{}", description="JSON object group -> columns")
+    description: str = Field("", max_length=10_000)
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=WorkspaceCardOut,
+    openapi_extra=multipart_openapi(COHORT_FILES, WorkspaceForm, required_files=("cohort",)),
+)
 async def create_workspace(
-    platform: PlatformDep,
-    session: SessionDep,
-    user: CurrentUser,
-    cohort: Annotated[UploadFile, File(description="CSV or Parquet table")],
-    name: Annotated[str, Form()],
-    title: Annotated[str, Form()],
-    label_column: Annotated[str, Form()],
-    id_column: Annotated[str, Form()],
-    critical_class: Annotated[str, Form()],
-    holdout_fraction: Annotated[float, Form()] = 0.2,
-    split_seed: Annotated[int, Form()] = 0,
-    rules: Annotated[str, Form(description="JSON object of rules")] = "{}",
-    feature_groups: Annotated[str, Form(description="JSON object group -> columns")] = "{}",
-    description: Annotated[str, Form()] = "",
+    request: Request, platform: PlatformDep, session: SessionDep, user: CurrentUser
 ) -> WorkspaceCardOut:
-    """Create a workspace from an uploaded table (admins only: they host the data)."""
+    """Create a workspace from an uploaded table (admins only: they host the data).
+
+    The role is checked before the body is read; the table is streamed to a temp file under the
+    deployment's upload limit (413 as soon as it is passed).
+    """
     if not user.is_admin:
         raise PermissionDeniedError("creating a workspace needs an administrator of this deployment")
-    suffix = ".parquet" if (cohort.filename or "").endswith(".parquet") else ".csv"
-    path = await save_upload(cohort, max_bytes=platform.settings.max_upload_bytes, suffix=suffix)
-    try:
-        frame = pd.read_parquet(path) if suffix == ".parquet" else pd.read_csv(path)
-    except Exception as exc:
-        raise ValidationError(
-            f"could not read the cohort table as {suffix[1:]}: {type(exc).__name__}"
-        ) from None
-    finally:
-        path.unlink(missing_ok=True)
+    session.rollback()  # no transaction held open while the body arrives
+    async with multipart_form(
+        request,
+        files={"cohort": ".upload"},
+        fields=frozenset(WorkspaceForm.model_fields),
+        max_file_bytes=platform.settings.max_upload_bytes,
+    ) as form:
+        cohort = form.file("cohort")
+        fields: WorkspaceForm = form.validated(WorkspaceForm)
+        rules = Rules.from_dict(json_object(fields.rules, "rules"))
+        groups = _feature_groups(fields.feature_groups)
+        frame = _read_table(cohort.path, parquet=cohort.filename.endswith(".parquet"))
     workspace = workspaces.create_workspace(
         platform,
         session,
         actor=user,
-        name=name,
-        title=title,
+        name=fields.name,
+        title=fields.title,
         frame=frame,
-        label_column=label_column,
-        id_column=id_column,
-        critical_class=critical_class,
-        holdout_fraction=holdout_fraction,
-        split_seed=split_seed,
-        rules=Rules.from_dict(_json(rules, "rules")),
-        feature_groups=_json(feature_groups, "feature_groups") or None,
-        description=description,
+        label_column=fields.label_column,
+        id_column=fields.id_column,
+        critical_class=fields.critical_class,
+        holdout_fraction=fields.holdout_fraction,
+        split_seed=fields.split_seed,
+        rules=rules,
+        feature_groups=groups or None,
+        description=fields.description,
     )
     session.flush()
     return release.card(session, workspace, user, "owner", details=True)
 
 
-def _json(text: str, name: str) -> dict[str, Any]:
+def _read_table(path: Path, *, parquet: bool) -> pd.DataFrame:
     try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValidationError(f"{name} is not valid JSON: {exc.msg}") from None
-    if not isinstance(value, dict):
-        raise ValidationError(f"{name} must be a JSON object")
-    return value
+        return pd.read_parquet(path) if parquet else pd.read_csv(path)
+    except Exception as exc:
+        raise ValidationError(
+            f"could not read the cohort table as {'parquet' if parquet else 'csv'}: {type(exc).__name__}"
+        ) from None
+
+
+def _feature_groups(text: str) -> dict[str, list[str]]:
+    try:
+        groups: dict[str, list[str]] = _GROUPS.validate_python(json_object(text, "feature_groups"))
+    except pydantic.ValidationError as exc:
+        raise ValidationError(f"feature_groups: {explain(exc)}") from None
+    return groups
 
 
 @router.get("/{name}", response_model=WorkspaceCardOut)
@@ -98,10 +126,16 @@ def get_workspace_card(name: str, session: SessionDep, user: CurrentUser) -> Wor
     return release.card(session, workspace, user, role, details=True)
 
 
+class RulesPatch(RulesChange):
+    """Some rules to change, and why (kept in the audit trail)."""
+
+    reason: str | None = Field(None, max_length=1000)
+
+
 @router.patch("/{name}/rules")
-def update_rules(
-    name: str, changes: dict[str, Any], session: SessionDep, user: CurrentUser
-) -> dict[str, Any]:
+def update_rules(name: str, body: RulesPatch, session: SessionDep, user: CurrentUser) -> dict[str, Any]:
+    """Change some rules (owners). Each field is typed and bounded; unknown fields are refused (422)."""
+    changes = body.changes()
     reason = changes.pop("reason", None)
     return workspaces.update_rules(session, actor=user, name=name, changes=changes, reason=reason).to_dict()
 
