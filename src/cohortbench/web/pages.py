@@ -13,7 +13,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from cohortbench.api.deps import PlatformDep, SessionDep, SubmissionId
-from cohortbench.errors import NotFoundError, PermissionDeniedError
+from cohortbench.errors import CohortbenchError, NotFoundError, PermissionDeniedError
 from cohortbench.service.users import authenticate
 from cohortbench.store.models import User
 from cohortbench.web import views
@@ -62,6 +62,8 @@ def page(
         return html("error.html", 404, user=user, title="Not found", message=exc.message)
     except PermissionDeniedError as exc:
         return html("error.html", 403, user=user, title="Not allowed", message=exc.message)
+    except CohortbenchError as exc:  # e.g. rules stored before they were validated: this page's error
+        return html("error.html", 409, user=user, title="Cannot show this page", message=exc.message)
     return html(template, user=user, path=request.url.path, sort_link=sort_link, **context)
 
 
