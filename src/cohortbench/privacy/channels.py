@@ -108,6 +108,7 @@ class ReleasePolicy:
     wall_seconds: float
     score_step: float
     top_groups: int
+    ladder: bool = False
 
     @classmethod
     def for_workspace(
@@ -118,6 +119,7 @@ class ReleasePolicy:
         n_groups: int,
         run_states: int,
         wall_seconds: float = DEFAULT_WALL_SECONDS,
+        ladder: bool = False,
     ) -> ReleasePolicy:
         """The finest policy that fits BUDGET_BITS: scores at the holdout's release step, then coarser.
 
@@ -129,7 +131,7 @@ class ReleasePolicy:
         steps = [s for s in SCORE_STEPS if s >= finest * (1 - 1e-9)] or [SCORE_STEPS[-1]]
         for step in steps:
             for top in range(min(TOP_GROUPS, n_groups), -1, -1):
-                policy = cls(n_holdout, tuple(classes), n_groups, run_states, wall_seconds, step, top)
+                policy = cls(n_holdout, tuple(classes), n_groups, run_states, wall_seconds, step, top, ladder)
                 if total_bits(channel_budget(policy)) <= BUDGET_BITS:
                     return policy
         raise ValidationError(f"no release policy fits {BUDGET_BITS:g} bits for {len(classes)} classes")
@@ -214,6 +216,16 @@ def channel_budget(policy: ReleasePolicy) -> list[ChannelItem]:
             f"the {policy.top_groups} most important of {policy.n_groups} groups, in order",
             1,
             _orderings(policy.n_groups, policy.top_groups),
+        ),
+        ChannelItem(
+            "ladder decision",
+            "ladder",
+            "contributor code",
+            "accepted (beats the contributor's best by one standard error) or held; held shows no scores"
+            if policy.ladder
+            else "the workspace does not run the Ladder: always null",
+            1,
+            3 if policy.ladder else 1,
         ),
         ChannelItem(
             "holdout class support",

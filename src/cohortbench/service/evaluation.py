@@ -30,6 +30,7 @@ from cohortbench.jobs import GiveUpReason, JobContext, RetryableError
 from cohortbench.sandbox import PublicError, RunOutcome, RunRequest, SandboxSession, permutation_specs
 from cohortbench.sandbox.runs import CANCELLED, PLATFORM_ERROR
 from cohortbench.scoring import PermutedPrediction, Result, score
+from cohortbench.service import ladder
 from cohortbench.service.platform import Platform
 from cohortbench.service.results import board_of, headline_of, limits_for
 from cohortbench.service.workspaces import load_cohort, rules_of, usage
@@ -235,6 +236,7 @@ def _finish(platform: Platform, submission_id: int) -> None:
         if submission is None or submission.status in TERMINAL:
             return
         _settle(session, submission)
+        ladder.decide(platform, session, submission)
     log.info("submission %s finished", submission_id)
 
 

@@ -95,6 +95,7 @@ class SubmissionPublic(_Model):
     loss_trend: str
     top_groups: list[str]
     transfer: TransferOut | None
+    ladder: Literal["accepted", "held"] | None = None
     runs: list[RunPublic]
 
 
@@ -131,6 +132,7 @@ class SubmissionOwner(_Model):
     loss_trend: str
     top_groups: list[str]
     transfer: TransferOut | None
+    ladder: Literal["accepted", "held"] | None = None
     runs: list[RunOwner]
 
 
@@ -173,6 +175,7 @@ class LeaderboardRowOut(_Model):
     energy_kwh: float
     co2e_g: float
     warning: str | None
+    ladder: Literal["accepted", "held"] | None = None
     mine: bool
 
 

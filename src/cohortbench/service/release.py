@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
@@ -23,7 +23,7 @@ from cohortbench.privacy.channels import ReleasePolicy, class_score_step, coarse
 from cohortbench.privacy.leaderboard import step_rounder
 from cohortbench.sandbox import ERROR_CODES, Limits
 from cohortbench.sandbox.compute import CPU_PEAK_FLOP_PER_CORE_S, GPU_PEAK_FLOP_PER_S
-from cohortbench.service import results, workspaces
+from cohortbench.service import ladder, results, workspaces
 from cohortbench.service.public import (
     ClassOut,
     ErrorOut,
@@ -70,6 +70,7 @@ RELEASED_FIELDS: dict[str, dict[str, str]] = {
         "loss_trend": "loss curve",
         "top_groups": "feature-group importance",
         "transfer": "derived numbers",
+        "ladder": "ladder decision",
         "runs": "run outcome",
     },
     "RunPublic": {
@@ -106,6 +107,7 @@ RELEASED_FIELDS: dict[str, dict[str, str]] = {
         "energy_kwh": "derived numbers",
         "co2e_g": "derived numbers",
         "warning": "derived numbers",
+        "ladder": "ladder decision",
     },
     "LeaderboardOut": {
         **dict.fromkeys(
@@ -134,6 +136,7 @@ def policy_of(session: Session, workspace: Workspace) -> ReleasePolicy:
         n_groups=len(workspace.feature_groups or {}),
         run_states=len(ERROR_CODES) + 2,  # succeeded, cancelled, and each failure code
         wall_seconds=Limits().wall_seconds,
+        ladder=workspaces.rules_of(workspace).ladder,
     )
 
 
@@ -169,9 +172,19 @@ def submission(session: Session, *, actor: User, submission_id: int) -> Submissi
     """A submission as the actor may see it: exact for the owner, released for everyone else."""
     view, role = results.submission_view(session, actor=actor, submission_id=submission_id)
     workspace = _workspace(session, view.workspace)
+    verdict = _ladder_verdict(view.id, view.status, ladder.accepted(session, workspace))
     if role == "owner":
-        return _owner_submission(view, workspace)
-    return _public_submission(view, workspace, policy_of(session, workspace))
+        return _owner_submission(view, workspace).model_copy(update={"ladder": verdict})
+    return _public_submission(view, workspace, policy_of(session, workspace), verdict)
+
+
+def _ladder_verdict(
+    submission_id: int, status: str, accepted: set[int] | None
+) -> Literal["accepted", "held"] | None:
+    """None unless the workspace runs the Ladder and the submission succeeded."""
+    if accepted is None or status != "succeeded":
+        return None
+    return "accepted" if submission_id in accepted else "held"
 
 
 def summaries(session: Session, *, actor: User, workspace_name: str) -> list[SubmissionSummary]:
@@ -202,10 +215,15 @@ def _workspace(session: Session, name: str) -> Workspace:
 
 
 def _public_submission(
-    view: results.SubmissionView, workspace: Workspace, policy: ReleasePolicy
+    view: results.SubmissionView,
+    workspace: Workspace,
+    policy: ReleasePolicy,
+    verdict: Literal["accepted", "held"] | None,
 ) -> SubmissionPublic:
+    """Released numbers; a submission the Ladder held shows none that the holdout decided."""
     final = view.status in FINAL
-    runs = [_public_run(r, view.status, final, workspace, policy) for r in view.runs]
+    held = verdict == "held"
+    runs = [_public_run(r, view.status, final, workspace, policy, held=held) for r in view.runs]
     budget = workspaces.rules_of(workspace).budget_pflop
     compute = coarsen_compute(view.compute_pflop, budget) if final else 0.0
     energy = _energy_of_flop(compute * 1e15, gpu=workspaces.rules_of(workspace).resources.gpu > 0)
@@ -218,12 +236,13 @@ def _public_submission(
         co2e_g=energy[1],
         error=_error_out(view.error) if final else None,
         loss_trend=_trend(view) if final else "none",
-        top_groups=_top_groups(view, policy.top_groups) if final else [],
+        top_groups=_top_groups(view, policy.top_groups) if final and not held else [],
         transfer=_transfer(
             _primary(runs, workspace.primary_metric), view.claimed.get(workspace.primary_metric)
         )
-        if scored
+        if scored and not held
         else None,
+        ladder=verdict,
         runs=runs,
     )
 
@@ -234,7 +253,13 @@ def _primary(runs: list[RunPublic], metric: str) -> dict[str, IntervalOut]:
 
 
 def _public_run(
-    run: results.RunView, status: str, final: bool, workspace: Workspace, policy: ReleasePolicy
+    run: results.RunView,
+    status: str,
+    final: bool,
+    workspace: Workspace,
+    policy: ReleasePolicy,
+    *,
+    held: bool = False,
 ) -> RunPublic:
     """One run: its status only once the submission has ended, then buckets and grid scores."""
     if not final:
@@ -251,7 +276,7 @@ def _public_run(
     )
     headline: dict[str, IntervalOut] = {}
     per_class: list[ClassOut] = []
-    if run.headline and run.result:
+    if run.headline and run.result and not held:
         rounded = rounder(policy)
         critical = _recall_rounder(_support(run.result, workspace.critical_class or ""), policy)
         for metric in dict.fromkeys((workspace.primary_metric, "critical_recall")):
@@ -425,9 +450,14 @@ def leaderboard(
     policy = policy_of(session, workspace)
     budget = workspaces.rules_of(workspace).budget_pflop
     gpu = workspaces.rules_of(workspace).resources.gpu > 0
+    accepted = ladder.accepted(session, workspace)
     rows = [
-        _row(e, workspace, actor, None if owner else policy, budget=budget, gpu=gpu) for e in board.entries
-    ]
+        _row(
+            e, workspace, actor, None if owner else policy, budget=budget, gpu=gpu,
+            verdict=_ladder_verdict(e.submission_id, e.status, accepted),
+        )
+        for e in board.entries
+    ]  # fmt: skip
     rows.sort(key=_best_key)
     ranked: list[LeaderboardRowOut] = []
     for i, row in enumerate(rows):
@@ -458,6 +488,7 @@ def _row(
     *,
     budget: float,
     gpu: bool,
+    verdict: Literal["accepted", "held"] | None = None,
 ) -> LeaderboardRowOut:
     """One row: the best score (fine-tuned, else out-of-the-box) and what derives from it.
 
@@ -466,6 +497,8 @@ def _row(
     metric = workspace.primary_metric
     heads = entry.board["headlines"]
     base, fine = heads.get("baseline"), heads.get("finetune")
+    if policy is not None and verdict == "held":
+        base = fine = None  # the Ladder shows a held submission's scores to the owner only
     rounded = None if policy is None else rounder(policy)
     b, f = results.interval_of(base, metric, rounded), results.interval_of(fine, metric, rounded)
     if policy is None:
@@ -503,6 +536,7 @@ def _row(
         energy_kwh=kwh,
         co2e_g=co2,
         warning=_warning(best, crit, workspace.critical_class or ""),
+        ladder=verdict,
         mine=entry.user_id == actor.id,
     )
 
