@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from cohortbench.api.deps import TOKEN_COOKIE
-from cohortbench.service import users, workspaces
+from cohortbench.service import release, users, workspaces
 from cohortbench.store.models import Workspace
 from tests.service.conftest import CLASSES, Deployment, tiny_cohort
 
@@ -177,7 +177,7 @@ def test_an_unexpected_exception_is_a_bare_500_problem(
     def boom(*_: Any, **__: Any) -> None:
         raise RuntimeError("SELECT secret FROM /srv/cohortbench/internal.db")
 
-    monkeypatch.setattr(workspaces, "list_cards", boom)
+    monkeypatch.setattr(release, "cards", boom)
     response = _quiet_client(deployment).get(f"{API}/workspaces", headers=_auth(deployment.tokens["alice"]))
     body = _is_problem(response, 500)
     assert body["code"] == "internal_error"

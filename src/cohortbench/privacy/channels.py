@@ -47,6 +47,8 @@ ALLOWED_EXCEPTIONS: tuple[str, ...] = (
     "ArithmeticError",
     "AssertionError",
     "AttributeError",
+    "BlockingIOError",
+    "ChildProcessError",
     "EOFError",
     "FileNotFoundError",
     "FloatingPointError",
