@@ -222,3 +222,37 @@ class WorkspaceCardOut(_Model):
 class WorkspaceList(_Model):
     data: list[WorkspaceCardOut]
     count: int
+
+
+class EdaOut(_Model):
+    """The released EDA aggregates (privacy.release_eda): cohort-level, the same for every member."""
+
+    mode: str
+    cohort: dict[str, Any]
+    class_distribution: dict[str, Any]
+    summaries: dict[str, Any]
+    histograms: dict[str, Any]
+    heatmap: dict[str, Any]
+    group_overview: dict[str, Any]
+
+
+class MemberOut(_Model):
+    user: str
+    role: str
+    team: str | None
+
+
+class MemberList(_Model):
+    data: list[MemberOut]
+    count: int
+
+
+class CancelOut(_Model):
+    id: int
+    status: str
+
+
+class MeOut(_Model):
+    name: str
+    display_name: str | None
+    is_admin: bool

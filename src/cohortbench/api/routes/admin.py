@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from cohortbench.api.deps import CurrentUser, SessionDep
 from cohortbench.errors import PermissionDeniedError
 from cohortbench.service import owner, users
+from cohortbench.service.public import MeOut
 
 router = APIRouter(prefix="/api/v1", tags=["admin"])
 
@@ -22,9 +23,9 @@ class UserIn(BaseModel):
     is_admin: bool = False
 
 
-@router.get("/me")
-def me(user: CurrentUser) -> dict[str, Any]:
-    return {"name": user.name, "display_name": user.display_name, "is_admin": user.is_admin}
+@router.get("/me", response_model=MeOut)
+def me(user: CurrentUser) -> MeOut:
+    return MeOut(name=user.name, display_name=user.display_name, is_admin=user.is_admin)
 
 
 @router.post("/users", status_code=201)

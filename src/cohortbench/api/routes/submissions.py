@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import pydantic
 from fastapi import APIRouter, Request
@@ -14,7 +14,7 @@ from cohortbench.api.uploads import json_object, multipart_form, multipart_opena
 from cohortbench.errors import ValidationError
 from cohortbench.service import owner, release, submissions
 from cohortbench.service.access import get_workspace, require
-from cohortbench.service.public import SubmissionList, SubmissionOut, SubmissionSummary
+from cohortbench.service.public import CancelOut, SubmissionList, SubmissionOut, SubmissionSummary
 from cohortbench.workspaces.rules import explain
 
 router = APIRouter(prefix="/api/v1", tags=["submissions"])
@@ -96,10 +96,10 @@ def get_submission(submission_id: SubmissionId, session: SessionDep, user: Curre
     return release.submission(session, actor=user, submission_id=submission_id)
 
 
-@router.post("/submissions/{submission_id}/cancel")
-def cancel_submission(submission_id: SubmissionId, session: SessionDep, user: CurrentUser) -> dict[str, Any]:
+@router.post("/submissions/{submission_id}/cancel", response_model=CancelOut)
+def cancel_submission(submission_id: SubmissionId, session: SessionDep, user: CurrentUser) -> CancelOut:
     submissions.cancel(session, actor=user, submission_id=submission_id)
-    return {"id": submission_id, "status": "cancelled"}
+    return CancelOut(id=submission_id, status="cancelled")
 
 
 @router.get("/submissions/{submission_id}/runs/{phase}/log", response_class=PlainTextResponse)

@@ -15,7 +15,14 @@ from cohortbench.api.uploads import json_object, multipart_form, multipart_opena
 from cohortbench.errors import PermissionDeniedError, ValidationError
 from cohortbench.service import eda, release, workspaces
 from cohortbench.service.access import get_workspace
-from cohortbench.service.public import LeaderboardOut, WorkspaceCardOut, WorkspaceList
+from cohortbench.service.public import (
+    EdaOut,
+    LeaderboardOut,
+    MemberList,
+    MemberOut,
+    WorkspaceCardOut,
+    WorkspaceList,
+)
 from cohortbench.workspaces import Rules, RulesChange
 from cohortbench.workspaces.rules import explain
 
@@ -146,11 +153,11 @@ def publish(name: str, session: SessionDep, user: CurrentUser) -> dict[str, str]
     return {"status": "published"}
 
 
-@router.get("/{name}/members")
-def list_members(name: str, session: SessionDep, user: CurrentUser) -> dict[str, Any]:
+@router.get("/{name}/members", response_model=MemberList)
+def list_members(name: str, session: SessionDep, user: CurrentUser) -> MemberList:
     rows = workspaces.members(session, actor=user, name=name)
-    data = [{"user": u, "role": r, "team": t} for u, r, t in rows]
-    return {"data": data, "count": len(data)}
+    data = [MemberOut(user=u, role=r, team=t) for u, r, t in rows]
+    return MemberList(data=data, count=len(data))
 
 
 @router.post("/{name}/members", status_code=201)
@@ -161,9 +168,10 @@ def add_member(name: str, member: MemberIn, session: SessionDep, user: CurrentUs
     return member.model_dump()
 
 
-@router.get("/{name}/eda")
-def get_eda(name: str, platform: PlatformDep, session: SessionDep, user: CurrentUser) -> dict[str, Any]:
-    return eda.workspace_eda(platform, session, actor=user, name=name)
+@router.get("/{name}/eda", response_model=EdaOut)
+def get_eda(name: str, platform: PlatformDep, session: SessionDep, user: CurrentUser) -> EdaOut:
+    """Released aggregates only: small cells suppressed, no extremes (DP noise when the owner enables it)."""
+    return EdaOut(**eda.workspace_eda(platform, session, actor=user, name=name))
 
 
 @router.get("/{name}/leaderboard", response_model=LeaderboardOut)
