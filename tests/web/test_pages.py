@@ -145,3 +145,9 @@ def test_eda_page_draws_only_released_aggregates(app: Any, web: WebDeployment) -
     assert not any(v in html for v in exact)
     for kind in ("cb-histogram", "cb-heatmap", "cb-interval"):
         assert kind in html
+
+
+def test_leaderboard_page_states_its_rounding(app: Any, web: WebDeployment) -> None:
+    contributor = web.client(app, "alice").get("/w/dili/leaderboard").text
+    assert "rounded to steps of 0.05" in contributor and "share a rank" in contributor
+    assert "You see exact values as the owner" in web.client(app, "owner").get("/w/dili/leaderboard").text
