@@ -33,15 +33,22 @@ DOCS = Path(__file__).resolve().parents[2] / "docs" / "privacy.md"
 RUN_STATES = len(ERROR_CODES) + 2
 
 
-def _policy(n: int, classes: int, groups: int) -> ReleasePolicy:
+def _policy(n: int, classes: int, groups: int, *, ladder: bool = False) -> ReleasePolicy:
     return ReleasePolicy.for_workspace(
-        n_holdout=n, classes=[str(i) for i in range(classes)], n_groups=groups, run_states=RUN_STATES
+        n_holdout=n,
+        classes=[str(i) for i in range(classes)],
+        n_groups=groups,
+        run_states=RUN_STATES,
+        ladder=ladder,
     )
 
 
+@pytest.mark.parametrize("ladder", [False, True])
 @pytest.mark.parametrize(("spec", "n_holdout"), [(DILI, 320), (NEUROMUSCULAR, 128)])
-def test_reference_workspaces_fit_the_budget_at_the_holdout_step(spec: typing.Any, n_holdout: int) -> None:
-    policy = _policy(n_holdout, len(spec.classes), len(spec.feature_groups))
+def test_reference_workspaces_fit_the_budget_at_the_holdout_step(
+    spec: typing.Any, n_holdout: int, ladder: bool
+) -> None:
+    policy = _policy(n_holdout, len(spec.classes), len(spec.feature_groups), ladder=ladder)
     assert total_bits(channel_budget(policy)) <= BUDGET_BITS
     assert policy.score_step == release_step(n_holdout)  # the budget did not have to coarsen the scores
     assert policy.top_groups == 3
@@ -61,9 +68,12 @@ def test_a_finer_rounding_or_another_number_would_break_the_budget() -> None:
     n=st.integers(20, 200_000),
     classes=st.integers(2, 12),
     groups=st.integers(0, 300),
+    ladder=st.booleans(),
 )
-def test_every_workspace_gets_a_policy_within_the_budget(n: int, classes: int, groups: int) -> None:
-    policy = _policy(n, classes, groups)
+def test_every_workspace_gets_a_policy_within_the_budget(
+    n: int, classes: int, groups: int, ladder: bool
+) -> None:
+    policy = _policy(n, classes, groups, ladder=ladder)
     assert total_bits(channel_budget(policy)) <= BUDGET_BITS
     assert policy.score_step >= release_step(n) * (1 - 1e-9)
 

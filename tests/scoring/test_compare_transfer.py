@@ -102,3 +102,32 @@ def test_transfer_without_finetune_and_bad_calls(dili: Holdout) -> None:
         transfer(baseline=base, finetune=base, y_true=dili.y)
     with pytest.raises(ValidationError, match="finite"):
         transfer(baseline=base, claimed=float("nan"))
+
+
+def _overconfident(h: Holdout, power: float = 8.0) -> np.ndarray:
+    """The same argmax (so the same macro-F1) with probabilities pushed to 0/1: a worse log loss."""
+    sharp = h.proba**power
+    return sharp / sharp.sum(axis=1, keepdims=True)
+
+
+@pytest.mark.parametrize("paired", [True, False])
+def test_a_fine_tune_that_wrecks_the_probabilities_is_negative_transfer(dili: Holdout, paired: bool) -> None:
+    """Macro-F1 unchanged, log loss far worse: the guard metrics catch what the headline misses."""
+    fine_p = _overconfident(dili)
+    assert (fine_p.argmax(1) == dili.proba.argmax(1)).all()
+    kw = {"classes": CLASSES_4, "critical_class": "severe", "n_resamples": 300}
+    base, fine = score(dili.y, dili.proba, **kw), score(dili.y, fine_p, **kw)
+    extra = {"y_true": dili.y, "baseline_proba": dili.proba, "finetune_proba": fine_p} if paired else {}
+    t = transfer(baseline=base, finetune=fine, metric="macro_f1", **extra)
+    assert t.gain is not None and t.gain.value == pytest.approx(0.0, abs=1e-12)
+    assert t.negative_transfer and "log_loss" in t.worse_on and "macro_f1" not in t.worse_on
+    assert t.gain_method == ("paired_bootstrap" if paired else "interval_overlap")
+
+
+def test_an_identical_fine_tune_is_not_negative_transfer(dili: Holdout) -> None:
+    kw = {"classes": CLASSES_4, "critical_class": "severe", "n_resamples": 200}
+    base = score(dili.y, dili.proba, **kw)
+    t = transfer(
+        baseline=base, finetune=base, y_true=dili.y, baseline_proba=dili.proba, finetune_proba=dili.proba
+    )
+    assert not t.negative_transfer and t.worse_on == ()

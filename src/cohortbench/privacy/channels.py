@@ -220,6 +220,14 @@ def channel_budget(policy: ReleasePolicy) -> list[ChannelItem]:
             _orderings(policy.n_groups, policy.top_groups),
         ),
         ChannelItem(
+            "negative transfer",
+            "transfer.negative_transfer (transfer.worse_on: owner only, null here)",
+            "contributor code",
+            "yes / no / not assessed: headline, log loss, Brier or critical recall worse after fine-tuning",
+            1,
+            3,
+        ),
+        ChannelItem(
             "ladder decision",
             "ladder",
             "contributor code",
@@ -239,7 +247,7 @@ def channel_budget(policy: ReleasePolicy) -> list[ChannelItem]:
         ),
         ChannelItem(
             "derived numbers",
-            "rank, status, transfer_ratio, warning, negative_transfer, energy_kwh, co2e_g",
+            "rank, status, transfer_ratio, transfer gain, warning, energy_kwh, co2e_g",
             "scorer",
             "functions of the released numbers above and of public inputs: no new values",
             1,

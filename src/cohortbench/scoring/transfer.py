@@ -2,8 +2,13 @@
 
 Transfer ratio = performance here / performance claimed ("real / ideal"). The fine-tuning gain
 is the paired bootstrap difference finetune - baseline when both prediction matrices are given;
-from stored Results alone only the point gain is known, and negative transfer is then called
-only when the two intervals do not overlap (conservative).
+from stored Results alone only the point gain is known, and a metric is then called worse only
+when the two intervals do not overlap (conservative).
+
+Negative transfer is judged on the headline metric AND on GUARD_METRICS: two proper scoring rules
+(log loss, Brier) and the critical class's recall. A fine-tune can keep macro-F1 inside its
+interval while its probabilities fall apart (log loss 0.25 -> 0.78) or the critical class is lost;
+either is negative transfer for a clinical user, so `worse_on` names every metric that got worse.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from cohortbench.scoring.registry import get_metric, value_of
 from cohortbench.scoring.result import SCHEMA_VERSION, Estimate, Result
 
 GainMethod = Literal["paired_bootstrap", "interval_overlap", "none"]
+GUARD_METRICS = ("log_loss", "brier", "critical_recall")
 
 
 @dataclass(frozen=True)
@@ -39,6 +45,7 @@ class Transfer(Serializable):
     gain_p_value: float | None
     gain_method: GainMethod
     negative_transfer: bool
+    worse_on: tuple[str, ...] = ()
 
 
 def _ratio(value: float | None, claimed: float | None) -> float | None:
@@ -73,13 +80,11 @@ def _overlap_gain(
     return gain, bool(worse)
 
 
-def _paired_gain(
-    metric: str, baseline: Result, y_true: npt.ArrayLike, base_p: npt.ArrayLike, fine_p: npt.ArrayLike
-) -> tuple[Estimate, float | None]:
-    """finetune - baseline by paired bootstrap, with the baseline Result's resampling settings."""
-    if metric not in COMPARED:
-        raise ValidationError(f"paired gain is available for {list(COMPARED)}, not {metric!r}")
-    diff = compare(
+def _comparison(
+    baseline: Result, y_true: npt.ArrayLike, base_p: npt.ArrayLike, fine_p: npt.ArrayLike
+) -> dict[str, tuple[Estimate, float | None]]:
+    """finetune - baseline by paired bootstrap for every COMPARED metric, with the baseline's settings."""
+    result = compare(
         y_true,
         base_p,
         fine_p,
@@ -88,8 +93,8 @@ def _paired_gain(
         n_resamples=baseline.n_resamples,
         seed=baseline.seed,
         confidence=baseline.confidence,
-    ).get(metric)
-    return diff.difference, diff.p_value
+    )
+    return {m: (result.get(m).difference, result.get(m).p_value) for m in COMPARED}
 
 
 def transfer(
@@ -102,7 +107,7 @@ def transfer(
     baseline_proba: npt.ArrayLike | None = None,
     finetune_proba: npt.ArrayLike | None = None,
 ) -> Transfer:
-    """Transfer ratios and fine-tuning gain; pass y_true and both probas for the paired interval."""
+    """Transfer ratios and fine-tuning gain; pass y_true and both probas for the paired intervals."""
     greater = get_metric(metric).greater_is_better
     if claimed is not None and not math.isfinite(claimed):
         raise ValidationError(f"claimed {metric} must be a finite number, got {claimed!r}")
@@ -111,16 +116,29 @@ def transfer(
     gain: Estimate | None = None
     p_value: float | None = None
     method: GainMethod = "none"
-    negative = False
+    worse_on: list[str] = []
     if finetune is not None:
         _check_same_holdout(baseline, finetune)
-        if y_true is not None and baseline_proba is not None and finetune_proba is not None:
-            gain, p_value = _paired_gain(metric, baseline, y_true, baseline_proba, finetune_proba)
-            method, negative = "paired_bootstrap", _worse(gain, greater)
-        elif y_true is not None or baseline_proba is not None or finetune_proba is not None:
+        given = [v is not None for v in (y_true, baseline_proba, finetune_proba)]
+        if all(given):
+            if metric not in COMPARED:
+                raise ValidationError(f"paired gain is available for {list(COMPARED)}, not {metric!r}")
+            paired = _comparison(baseline, y_true, baseline_proba, finetune_proba)  # type: ignore[arg-type]
+            gain, p_value = paired[metric]
+            method = "paired_bootstrap"
+            for m in dict.fromkeys((metric, *GUARD_METRICS)):
+                if _worse(paired[m][0], get_metric(m).greater_is_better):
+                    worse_on.append(m)
+        elif any(given):
             raise ValidationError("pass all of y_true, baseline_proba and finetune_proba, or none of them")
         else:
-            (gain, negative), method = _overlap_gain(metric, baseline, finetune, greater), "interval_overlap"
+            method = "interval_overlap"
+            for m in dict.fromkeys((metric, *GUARD_METRICS)):
+                m_gain, m_worse = _overlap_gain(m, baseline, finetune, get_metric(m).greater_is_better)
+                if m == metric:
+                    gain = m_gain
+                if m_worse:
+                    worse_on.append(m)
     return Transfer(
         schema_version=SCHEMA_VERSION,
         metric=metric,
@@ -133,5 +151,6 @@ def transfer(
         gain=gain,
         gain_p_value=p_value,
         gain_method=method,
-        negative_transfer=negative,
+        negative_transfer=bool(worse_on),
+        worse_on=tuple(worse_on),
     )

@@ -55,12 +55,16 @@ class ClassOut(_Model):
 
 
 class TransferOut(_Model):
-    """Transfer ratios and the negative-transfer flag, from released scores only."""
+    """Transfer ratios and gain from released scores; negative transfer judged by the scorer.
+
+    `worse_on` (which metrics got worse) is the owner's; a contributor gets the verdict only.
+    """
 
     baseline_ratio: float | None
     finetune_ratio: float | None
     gain: float | None
     negative_transfer: bool | None
+    worse_on: list[str] | None = None
 
 
 class RunPublic(_Model):

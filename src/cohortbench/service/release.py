@@ -85,9 +85,11 @@ RELEASED_FIELDS: dict[str, dict[str, str]] = {
     "ClassOut": {"name": FIXED, "support": "holdout class support", "recall": "run outcome"},
     "ErrorOut": {"code": "run outcome", "exc_type": "run outcome"},
     "IntervalOut": {"value": "run outcome", "low": "run outcome", "high": "run outcome"},
-    "TransferOut": dict.fromkeys(
-        ("baseline_ratio", "finetune_ratio", "gain", "negative_transfer"), "derived numbers"
-    ),
+    "TransferOut": {
+        **dict.fromkeys(("baseline_ratio", "finetune_ratio", "gain"), "derived numbers"),
+        "negative_transfer": "negative transfer",
+        "worse_on": "negative transfer",
+    },
     "SubmissionSummary": {
         **dict.fromkeys(("id", "workspace", "contributor", "name", "framework", "created_at"), FIXED),
         "status": "completion time",
@@ -238,7 +240,10 @@ def _public_submission(
         loss_trend=_trend(view) if final else "none",
         top_groups=_top_groups(view, policy.top_groups) if final and not held else [],
         transfer=_transfer(
-            _primary(runs, workspace.primary_metric), view.claimed.get(workspace.primary_metric)
+            _primary(runs, workspace.primary_metric),
+            view.claimed.get(workspace.primary_metric),
+            _negative_transfer(view, workspace.primary_metric),
+            owner=False,
         )
         if scored and not held
         else None,
@@ -346,8 +351,32 @@ def _top_groups(view: results.SubmissionView, k: int) -> list[str]:
     return [name for _mean, name in sorted(scored, key=lambda s: (-s[0], s[1]))[:k]]
 
 
-def _transfer(best: Mapping[str, IntervalOut], claimed: float | None) -> TransferOut:
-    """Ratios to the claim and the fine-tuning gain, and negative transfer as disjoint intervals."""
+def _negative_transfer(view: results.SubmissionView, metric: str) -> list[str] | None:
+    """Metrics the fine-tune made worse (scoring.transfer: headline, log loss, Brier, critical recall).
+
+    From the stored Results, by disjoint intervals (conservative); None without both phases scored.
+    """
+    from cohortbench.scoring import Result, transfer
+
+    scored = {r.phase: r.result for r in view.runs if r.result}
+    if "baseline" not in scored or "finetune" not in scored:
+        return None
+    verdict = transfer(
+        baseline=Result.from_dict(scored["baseline"]),
+        finetune=Result.from_dict(scored["finetune"]),
+        metric=metric,
+    )
+    return list(verdict.worse_on)
+
+
+def _transfer(
+    best: Mapping[str, IntervalOut], claimed: float | None, worse_on: list[str] | None, *, owner: bool
+) -> TransferOut:
+    """Ratios to the claim, the fine-tuning gain, and the negative-transfer verdict.
+
+    A contributor learns whether fine-tuning made anything worse (one bit, itemized); which
+    metrics, the owner.
+    """
     base, fine = best.get("baseline"), best.get("finetune")
 
     def ratio(item: IntervalOut | None) -> float | None:
@@ -356,13 +385,14 @@ def _transfer(best: Mapping[str, IntervalOut], claimed: float | None) -> Transfe
         return round(item.value / claimed, 4)
 
     gain = None
-    negative = None
     if base and fine and base.value is not None and fine.value is not None:
         gain = round(fine.value - base.value, 6)
-        if fine.high is not None and base.low is not None:
-            negative = fine.high < base.low
     return TransferOut(
-        baseline_ratio=ratio(base), finetune_ratio=ratio(fine), gain=gain, negative_transfer=negative
+        baseline_ratio=ratio(base),
+        finetune_ratio=ratio(fine),
+        gain=gain,
+        negative_transfer=None if worse_on is None else bool(worse_on),
+        worse_on=worse_on if owner else None,
     )
 
 
@@ -399,7 +429,14 @@ def _owner_submission(view: results.SubmissionView, workspace: Workspace) -> Sub
         error=_error_owner(view.error),
         loss_trend=_trend(view),
         top_groups=_top_groups(view, len(workspace.feature_groups or {})),
-        transfer=_transfer(exact, view.claimed.get(workspace.primary_metric)) if exact else None,
+        transfer=_transfer(
+            exact,
+            view.claimed.get(workspace.primary_metric),
+            _negative_transfer(view, workspace.primary_metric),
+            owner=True,
+        )
+        if exact
+        else None,
         runs=[
             RunOwner(
                 phase=r.phase,
