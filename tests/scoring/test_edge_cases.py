@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy.stats import binomtest
 from sklearn import metrics as skm
 
 from cohortbench.scoring import score
@@ -38,11 +39,18 @@ def test_class_never_predicted_has_undefined_precision_and_zero_recall() -> None
     assert r.headline.macro_f1.value == pytest.approx(skm.f1_score(y, proba.argmax(1), average="macro"))
 
 
-def test_perfect_predictor_gives_degenerate_intervals_without_inventing_bca() -> None:
+def test_perfect_predictor_gets_exact_intervals_for_proportions_and_no_invented_bca() -> None:
+    """macro-F1 (not a proportion) keeps its degenerate bootstrap; accuracy and recall of 100 % get
+    the exact binomial interval, which does not collapse (issue 14: 30/30 is not [1.00-1.00])."""
     y = np.array([0, 1, 2, 3] * 10)
     r = score(y, _onehot(y, 4), classes=CLASSES_4, critical_class="severe", n_resamples=100)
-    for est in (r.headline.macro_f1, r.headline.accuracy, r.headline.critical_recall):
-        assert (est.value, est.low, est.high, est.method, est.bca) == (1.0, 1.0, 1.0, "percentile", None)
+    f1 = r.headline.macro_f1
+    assert (f1.value, f1.low, f1.high, f1.method, f1.bca) == (1.0, 1.0, 1.0, "percentile", None)
+    for est, n in ((r.headline.accuracy, 40), (r.headline.critical_recall, 10)):
+        ci = binomtest(n, n).proportion_ci(confidence_level=0.95, method="exact")
+        assert (est.value, est.method, est.high) == (1.0, "exact", 1.0)
+        assert est.low == pytest.approx(ci.low, abs=1e-12) and est.low < 1.0
+        assert est.percentile is not None and est.percentile.low == 1.0  # the bootstrap, kept beside it
     assert r.headline.critical_roc_auc.value == 1.0
     assert r.operating_points[0].sensitivity == 1.0 and r.operating_points[0].specificity == 1.0
     assert r.headline.log_loss.value == pytest.approx(skm.log_loss(y, _onehot(y, 4)), abs=1e-12)
@@ -89,3 +97,33 @@ def test_same_seed_same_result_other_seed_other_interval() -> None:
         for s in (1, 1, 2)
     )
     assert a == b and a.headline.macro_f1.percentile != c.headline.macro_f1.percentile
+
+
+def test_thirty_of_thirty_is_shown_with_the_exact_interval() -> None:
+    """The breast-cancer case of issue 14: malignant recall 30/30 -> [0.884, 1.000]."""
+    y = np.array([0] * 50 + [1] * 30)
+    proba = np.where(y[:, None] == np.arange(2), 0.9, 0.1)
+    r = score(y, proba, classes=("benign", "malignant"), critical_class="malignant", n_resamples=100)
+    recall = r.per_class[1].recall
+    assert recall.value == 1.0 and recall.method == "exact"
+    assert recall.low == pytest.approx(0.8843, abs=5e-4) and recall.high == 1.0
+    assert r.headline.critical_recall.low == pytest.approx(recall.low, abs=1e-12)
+
+
+def test_exact_intervals_match_scipy_for_every_proportion() -> None:
+    rng = np.random.default_rng(3)
+    y = rng.integers(0, 4, 200)
+    proba = rng.dirichlet(np.ones(4), 200)
+    r = score(y, proba, classes=CLASSES_4, critical_class="severe", n_resamples=50)
+    pred = proba.argmax(1)
+    for i, pc in enumerate(r.per_class):
+        for est, k, n in (
+            (pc.recall, int(((y == i) & (pred == i)).sum()), int((y == i).sum())),
+            (pc.precision, int(((y == i) & (pred == i)).sum()), int((pred == i).sum())),
+        ):
+            ci = binomtest(k, n).proportion_ci(confidence_level=0.95, method="exact")
+            assert est.method == "exact" and (est.low, est.high) == pytest.approx(
+                (ci.low, ci.high), abs=1e-12
+            )
+    ci = binomtest(int((pred == y).sum()), 200).proportion_ci(method="exact")
+    assert (r.headline.accuracy.low, r.headline.accuracy.high) == pytest.approx((ci.low, ci.high), abs=1e-12)

@@ -12,6 +12,7 @@ from cohortbench.errors import ValidationError
 from cohortbench.scoring.bootstrap import AucSpec, Draws, draws, estimate
 from cohortbench.scoring.calibration import Strategy, ece, reliability_points, top_label
 from cohortbench.scoring.confusion import confusion_matrix
+from cohortbench.scoring.exact import with_exact
 from cohortbench.scoring.importance import PermutedPrediction, permutation_importance
 from cohortbench.scoring.ranking import average_precision, roc_auc, sensitivity_at_specificity
 from cohortbench.scoring.result import (
@@ -45,8 +46,14 @@ def check_options(n_resamples: int, confidence: float, n_bins: int) -> None:
         raise ValidationError(f"n_bins must be at least 1, got {n_bins!r}")
 
 
-def _headline(d: Draws, confidence: float) -> Headline:
+def _headline(d: Draws, cm: npt.NDArray[np.int64], critical: int, confidence: float) -> Headline:
     est = {name: estimate(d.observed[name], d.boot[name], d.jack[name], confidence) for name in SUM_METRICS}
+    hits = int(cm[critical, critical])
+    est["accuracy"] = with_exact(est["accuracy"], int(np.trace(cm)), int(cm.sum()), confidence)
+    est["critical_recall"] = with_exact(est["critical_recall"], hits, int(cm[critical].sum()), confidence)
+    est["critical_precision"] = with_exact(
+        est["critical_precision"], hits, int(cm[:, critical].sum()), confidence
+    )
     auc = estimate(d.observed["auc/0"], d.boot["auc/0"], d.jack["auc/0"], confidence)
     return Headline(critical_roc_auc=auc, **est)
 
@@ -66,8 +73,8 @@ def _per_class(
                 name=name,
                 support=int(cm[i].sum()),
                 predicted=int(cm[:, i].sum()),
-                precision=est("precision", i),
-                recall=est("recall", i),
+                precision=with_exact(est("precision", i), int(cm[i, i]), int(cm[:, i].sum()), confidence),
+                recall=with_exact(est("recall", i), int(cm[i, i]), int(cm[i].sum()), confidence),
                 f1=est("f1", i),
                 roc_auc=_or_none(roc_auc(inputs.proba[:, i], positive)),
                 pr_auc=_or_none(average_precision(inputs.proba[:, i], positive)),
@@ -146,7 +153,7 @@ def score(
         confidence=float(confidence),
         n_resamples=n_resamples,
         seed=seed,
-        headline=_headline(d, confidence),
+        headline=_headline(d, cm, inputs.critical, confidence),
         per_class=_per_class(inputs, d, cm, confidence),
         confusion=tuple(tuple(int(v) for v in row) for row in cm),
         operating_points=_operating_points(inputs),

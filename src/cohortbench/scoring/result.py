@@ -14,7 +14,7 @@ from cohortbench.errors import ValidationError
 from cohortbench.scoring.codec import Serializable
 
 SCHEMA_VERSION = 1
-IntervalMethod = Literal["bca", "percentile", "none"]
+IntervalMethod = Literal["bca", "percentile", "exact", "none"]
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,8 @@ class Interval:
 
 @dataclass(frozen=True)
 class Estimate:
-    """A point value and its bootstrap intervals; low/high are BCa when defined, else percentile."""
+    """A point value and its intervals; low/high are exact binomial for proportions (scoring.exact),
+    else BCa when defined, else percentile; `method` says which."""
 
     value: float | None
     low: float | None
