@@ -109,3 +109,13 @@ def test_reliability_curves_match_calibration_curve(h: Holdout) -> None:
         np.testing.assert_allclose(curves[(name, "equal_width")].fraction_positive, frac, atol=TOL, rtol=0)
         np.testing.assert_allclose(curves[(name, "equal_width")].mean_predicted, mean, atol=TOL, rtol=0)
     assert r.headline.ece.value == pytest.approx(r.calibration.ece_equal_width, abs=TOL)
+
+
+def test_brier_is_the_multiclass_sum_form_twice_the_binary_one() -> None:
+    """The pages say "multi-class sum form": for two classes it is 2x sklearn's default binary Brier."""
+    rng = np.random.default_rng(5)
+    y = rng.integers(0, 2, 300)
+    p1 = np.clip(y * 0.6 + rng.uniform(0, 0.4, 300), 0, 1)
+    proba = np.column_stack([1 - p1, p1])
+    r = score(y, proba, classes=("no", "yes"), critical_class="yes", n_resamples=20)
+    assert r.headline.brier.value == pytest.approx(2 * skm.brier_score_loss(y, p1), abs=1e-12)

@@ -192,7 +192,7 @@ HEADLINE_ROWS = (
     ("weighted_f1", "Weighted F1"),
     ("critical_roc_auc", ""),
     ("ece", "Expected calibration error (lower is better)"),
-    ("brier", "Brier score (lower is better)"),
+    ("brier", "Brier score, multi-class sum form: 0 best, 2 worst; 2x sklearn's binary brier_score_loss (lower is better)"),
     ("log_loss", "Log loss (lower is better)"),
 )
 
