@@ -127,3 +127,43 @@ def test_exact_intervals_match_scipy_for_every_proportion() -> None:
             )
     ci = binomtest(int((pred == y).sum()), 200).proportion_ci(method="exact")
     assert (r.headline.accuracy.low, r.headline.accuracy.high) == pytest.approx((ci.low, ci.high), abs=1e-12)
+
+
+def test_operating_points_carry_their_cells_and_the_critical_curves_match_sklearn() -> None:
+    rng = np.random.default_rng(11)
+    y = rng.integers(0, 4, 300)
+    proba = rng.dirichlet(np.ones(4), 300)
+    proba[y == 3, 3] += 0.5
+    proba /= proba.sum(1, keepdims=True)
+    r = score(y, proba, classes=CLASSES_4, critical_class="severe", n_resamples=30)
+    for op in r.operating_points:
+        assert op.tp is not None and op.fn is not None and op.tn is not None and op.fp is not None
+        assert op.sensitivity == pytest.approx(op.tp / (op.tp + op.fn))
+        assert op.specificity == pytest.approx(op.tn / (op.tn + op.fp))
+        assert op.tp + op.fn == int((y == 3).sum()) and op.specificity >= op.target_specificity - 1e-9
+    curves = r.critical_curves
+    assert curves is not None
+    fpr, tpr, _ = skm.roc_curve(y == 3, proba[:, 3])
+    assert (curves.roc.x[0], curves.roc.y[0], curves.roc.x[-1], curves.roc.y[-1]) == (
+        fpr[0],
+        tpr[0],
+        1.0,
+        1.0,
+    )
+    assert len(curves.roc.x) <= 60 and len(curves.pr.x) <= 60
+    assert np.trapezoid(tpr, fpr) == pytest.approx(r.per_class[3].roc_auc, abs=1e-9)
+
+
+def test_a_result_stored_before_the_curves_existed_still_loads() -> None:
+    from cohortbench.scoring import Result
+
+    y = np.array([0, 1, 2, 3] * 10)
+    data = score(
+        y, _onehot(y, 4) * 0.9 + 0.025, classes=CLASSES_4, critical_class="severe", n_resamples=20
+    ).to_dict()
+    del data["critical_curves"]
+    for op in data["operating_points"]:
+        for key in ("tp", "fp", "tn", "fn"):
+            del op[key]
+    old = Result.from_dict(data)
+    assert old.critical_curves is None and old.operating_points[0].tp is None

@@ -117,6 +117,8 @@ def test_submission_page_shows_the_owner_every_chart_and_the_frames(app: Any, we
     html = http.get(f"/s/{web.submissions['alice-gbm']}").text
     for kind in ("cb-confusion", "cb-bar", "cb-reliability", "cb-hbar", "cb-line"):
         assert kind in html, kind
+    assert "ROC · class" in html and "Precision-recall · class" in html
+    assert "Operating points" in html and "PPV" in html and "NPV" in html
     broken = http.get(f"/s/{web.submissions['alice-broken']}").text
     assert "crashed" in broken and "model.py:42" in broken and "fine_tune" in broken
 
@@ -128,6 +130,7 @@ def test_submission_page_shows_a_contributor_only_released_numbers(app: Any, web
     assert "cb-bar" in html and 'href="/s/1/report"' in html
     for kind in ("cb-confusion", "cb-reliability", "cb-line"):
         assert kind not in html, kind
+    assert "Operating points" not in html and "ROC · class" not in html
     assert "Scores are rounded to steps of 0.05" in html
     broken = http.get(f"/s/{web.submissions['alice-broken']}").text
     assert "crashed" in broken and "ValueError" in broken

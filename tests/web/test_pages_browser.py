@@ -157,6 +157,6 @@ def test_submission_page_charts(browser: Any, base_url: str, web: WebDeployment)
     owner = signed_in_page(browser, base_url, web, "owner")
     owner.goto(f"/s/{web.submissions['alice-gbm']}")
     assert (
-        owner.locator("figure.chart svg").count() == 6
-    )  # 2 confusion matrices, recall, reliability, importance, loss
+        owner.locator("figure.chart svg").count() == 8
+    )  # 2 confusion, recall, reliability, importance, loss, ROC, PR
     owner.context.close()

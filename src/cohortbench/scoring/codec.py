@@ -72,15 +72,22 @@ def decode(hint: Any, value: Any, where: str = "$") -> Any:
 
 
 def decode_dataclass(cls: type[T], value: Any, where: str = "$") -> T:
-    """Build dataclass `cls` from a dict; unknown or missing keys are errors, not ignored."""
+    """Build dataclass `cls` from a dict; unknown or missing keys are errors, not ignored.
+
+    A field with a default (one added in a later version) may be missing: results stored before it
+    existed still load, with the default.
+    """
     if not isinstance(value, dict):
         raise ValidationError(f"{where}: expected an object for {cls.__name__}, got {type(value).__name__}")
     hints = typing.get_type_hints(cls)
-    names = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
-    unknown, missing = sorted(set(value) - set(names)), [n for n in names if n not in value]
+    fields = dataclasses.fields(cls)  # type: ignore[arg-type]
+    names = [f.name for f in fields]
+    optional = {f.name for f in fields if f.default is not dataclasses.MISSING}  # added in a later version
+    unknown = sorted(set(value) - set(names))
+    missing = [n for n in names if n not in value and n not in optional]
     if unknown or missing:
         raise ValidationError(f"{where}: {cls.__name__} has unknown keys {unknown} / missing keys {missing}")
-    return cls(**{n: decode(hints[n], value[n], f"{where}.{n}") for n in names})
+    return cls(**{n: decode(hints[n], value[n], f"{where}.{n}") for n in names if n in value})
 
 
 class Serializable:

@@ -19,6 +19,8 @@ from cohortbench.scoring.result import (
     SCHEMA_VERSION,
     Calibration,
     ClassMetrics,
+    CriticalCurves,
+    Curve,
     Estimate,
     Headline,
     OperatingPoint,
@@ -85,11 +87,39 @@ def _per_class(
 
 def _operating_points(inputs: Inputs) -> tuple[OperatingPoint, ...]:
     scores, positive = inputs.proba[:, inputs.critical], inputs.y == inputs.critical
+    n_pos, n_neg = int(positive.sum()), int((~positive).sum())
     out = []
     for target in TARGET_SPECIFICITIES:
         sens, spec, threshold = sensitivity_at_specificity(scores, positive, target)
-        out.append(OperatingPoint(target, _or_none(sens), _or_none(spec), _or_none(threshold)))
+        if not np.isfinite(sens):
+            out.append(OperatingPoint(target, None, None, None))
+            continue
+        tp, tn = round(sens * n_pos), round(spec * n_neg)
+        cells = {"tp": tp, "fn": n_pos - tp, "tn": tn, "fp": n_neg - tn}
+        out.append(OperatingPoint(target, _or_none(sens), _or_none(spec), _or_none(threshold), **cells))
     return tuple(out)
+
+
+MAX_CURVE_POINTS = 60
+
+
+def _thin(x: FloatArray, y: FloatArray) -> Curve:
+    """At most MAX_CURVE_POINTS points, evenly spaced along the curve, both ends kept."""
+    keep = np.unique(np.linspace(0, x.size - 1, min(x.size, MAX_CURVE_POINTS)).round().astype(int))
+    return Curve(tuple(float(v) for v in x[keep]), tuple(float(v) for v in y[keep]))
+
+
+def _critical_curves(inputs: Inputs) -> CriticalCurves | None:
+    """ROC and precision-recall of the critical class (scikit-learn's curves); None without both kinds."""
+    from sklearn.metrics import precision_recall_curve, roc_curve
+
+    scores, positive = inputs.proba[:, inputs.critical], inputs.y == inputs.critical
+    if positive.all() or not positive.any():
+        return None
+    fpr, tpr, _ = roc_curve(positive, scores)
+    precision, recall, _ = precision_recall_curve(positive, scores)
+    order = np.argsort(recall, kind="stable")
+    return CriticalCurves(roc=_thin(fpr, tpr), pr=_thin(recall[order], precision[order]))
 
 
 def _curve(
@@ -159,4 +189,5 @@ def score(
         operating_points=_operating_points(inputs),
         calibration=_calibration(inputs, n_bins),
         importance=permutation_importance(inputs.y, d.observed, permuted, layout),
+        critical_curves=_critical_curves(inputs),
     )

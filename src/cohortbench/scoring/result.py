@@ -71,12 +71,36 @@ class ClassMetrics:
 
 @dataclass(frozen=True)
 class OperatingPoint:
-    """Critical-class sensitivity at a target specificity (score >= threshold counts as positive)."""
+    """Critical-class sensitivity at a target specificity (score >= threshold counts as positive).
+
+    The four cells at that threshold give PPV and NPV and their exact intervals (scoring.exact).
+    """
 
     target_specificity: float
     sensitivity: float | None
     specificity: float | None
     threshold: float | None
+    tp: int | None = None
+    fp: int | None = None
+    tn: int | None = None
+    fn: int | None = None
+
+
+@dataclass(frozen=True)
+class Curve:
+    """Points of a curve in the unit square (at most MAX_CURVE_POINTS, the ends kept)."""
+
+    x: tuple[float, ...]
+    y: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class CriticalCurves:
+    """The critical class against the rest: ROC (false-positive rate, sensitivity) and
+    precision-recall (recall, precision), as sklearn's roc_curve / precision_recall_curve give them."""
+
+    roc: Curve
+    pr: Curve
 
 
 @dataclass(frozen=True)
@@ -142,6 +166,7 @@ class Result(Serializable):
     operating_points: tuple[OperatingPoint, ...]
     calibration: Calibration
     importance: tuple[Importance, ...]
+    critical_curves: CriticalCurves | None = None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Self:

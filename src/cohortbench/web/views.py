@@ -149,9 +149,10 @@ def submission_page(session: Session, user: User, submission_id: int) -> dict[st
     if isinstance(view, SubmissionOwner):
         scored = {r.phase: r.result for r in view.runs if r.result}
         ctx.update(
-            charts=_submission_charts(view, scored, labels),
+            charts=_submission_charts(view, scored, labels, workspace.critical_class or ""),
             transfer=_transfer(view, scored, workspace.primary_metric),
             resources={r.phase: resource_rows(r.resources) for r in view.runs},
+            operating_points={p: operating_rows(r) for p, r in scored.items()},
         )
     else:
         released = {r.phase: r for r in view.runs if r.per_class}
@@ -192,7 +193,10 @@ HEADLINE_ROWS = (
     ("weighted_f1", "Weighted F1"),
     ("critical_roc_auc", ""),
     ("ece", "Expected calibration error (lower is better)"),
-    ("brier", "Brier score, multi-class sum form: 0 best, 2 worst; 2x sklearn's binary brier_score_loss (lower is better)"),
+    (
+        "brier",
+        "Brier score, multi-class sum form: 0 best, 2 worst; 2x sklearn's binary brier_score_loss (lower is better)",
+    ),
     ("log_loss", "Log loss (lower is better)"),
 )
 
@@ -238,9 +242,12 @@ def resource_rows(resources: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def _submission_charts(
-    view: SubmissionOwner, scored: dict[str, Any], labels: dict[str, str]
+    view: SubmissionOwner, scored: dict[str, Any], labels: dict[str, str], critical: str
 ) -> dict[str, Any]:
     charts: dict[str, Any] = {"confusion": {p: figures.confusion(r, p, labels) for p, r in scored.items()}}
+    if any(r.get("critical_curves") for r in scored.values()):
+        charts["roc"] = figures.roc_curves(scored, labels.get(critical, critical))
+        charts["pr"] = figures.pr_curves(scored, labels.get(critical, critical))
     if scored:
         charts["recall"] = figures.recall_bars(scored, labels)
         charts["reliability"] = figures.reliability(scored)
@@ -268,3 +275,29 @@ def may_report(session: Session, user: User, submission_id: int) -> bool:
         session, actor=user, submission_id=submission_id
     )
     return role == "owner" or submission.user_id == user.id
+
+
+def operating_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """Sensitivity, specificity, PPV and NPV at each target specificity, with exact 95% intervals.
+
+    As ToxPredictor-style reporting quotes it ("88 % sensitivity at 100 % specificity"); from the
+    four cells the scorer stored at each operating point (owner view: cells of 1-10 included).
+    """
+    from cohortbench.scoring.exact import exact_interval
+
+    rows = []
+    for op in result.get("operating_points") or []:
+        if op.get("tp") is None:
+            continue
+        tp, fp, tn, fn = op["tp"], op["fp"], op["tn"], op["fn"]
+        row: dict[str, Any] = {"target": op["target_specificity"], "threshold": op["threshold"]}
+        for name, k, n in (
+            ("sensitivity", tp, tp + fn),
+            ("specificity", tn, tn + fp),
+            ("ppv", tp, tp + fp),
+            ("npv", tn, tn + fn),
+        ):
+            ci = exact_interval(k, n, 0.95)
+            row[name] = None if ci is None else {"value": k / n, "low": ci.low, "high": ci.high}
+        rows.append(row)
+    return rows

@@ -160,18 +160,21 @@ def reliability_diagram(
     x_label: str = "Mean predicted probability",
     y_label: str = "Observed frequency",
     desc: str | None = None,
+    reference: str | None = "Perfect calibration",
 ) -> Svg:
     """Observed frequency against mean predicted probability per bin, beside the diagonal.
 
     Points under the diagonal are over-confident. With `counts`, marker area follows the number of
-    patients in each bin, so that sparse, noisy bins do not look as trustworthy as full ones.
+    patients in each bin, so that sparse, noisy bins do not look as trustworthy as full ones. Any
+    other curve in the unit square (ROC, precision-recall) draws the same way: `reference` names
+    the dashed diagonal (None: no diagonal).
     """
     data = {str(k): _curve(k, v, (counts or {}).get(k)) for k, v in curves.items()}
     if not any(pts for pts, _ in data.values()):
         return no_data("reliability", title)
     text = desc or summary(
-        f"Reliability diagram: {y_label} against {x_label}; the diagonal is perfect "
-        "calibration. "
+        f"{title}: {y_label} against {x_label}"
+        + (f"; the diagonal is {reference.lower()}. " if reference else ". ")
         + " ".join(
             f"{k}: " + ", ".join(f"({fmt_value(x)}, {fmt_value(y or 0)})" for x, y in pts) + "."
             for k, (pts, _) in data.items()
@@ -179,7 +182,8 @@ def reliability_diagram(
     )
     fig = Figure("reliability", title, text, 560.0, 0.0, digest("reliability", title, data))
     keys = [Key(k, OKABE_ITO[i % 8], "line", SHAPES[i % 4]) for i, k in enumerate(data)]
-    keys.append(Key("Perfect calibration", MUTED, "dashed"))
+    if reference:
+        keys.append(Key(reference, MUTED, "dashed"))
     if counts:
         keys.append(Key("Marker area: patients in bin", MUTED, "marker"))
     top = legend(fig, keys)
@@ -189,7 +193,9 @@ def reliability_diagram(
     y_axis(fig, plot, sy, marks, [fmt_tick(m, 0.2) for m in marks], y_label)
     x_axis(fig, plot, sx, marks, [fmt_tick(m, 0.2) for m in marks], x_label)
     fig.add(
-        el(
+        ""
+        if reference is None
+        else el(
             "line",
             {
                 "class": "diagonal",
