@@ -159,4 +159,5 @@ def test_submission_page_charts(browser: Any, base_url: str, web: WebDeployment)
     assert (
         owner.locator("figure.chart svg").count() == 8
     )  # 2 confusion, recall, reliability, importance, loss, ROC, PR
+    shot(owner, "submission-owner")
     owner.context.close()
