@@ -64,7 +64,7 @@ def test_every_page_renders_for_owner_and_contributor(app: Any, web: WebDeployme
 
 def test_workspace_card_shows_the_brief_facts(app: Any, web: WebDeployment) -> None:
     html = web.client(app, "owner").get("/").text
-    for fact in ("18 Feb 2027", "2 CPU (8.59 GB) | 1 GPU (22.49 GB)", "/ 100.00 PF", "4/5", "Participants"):
+    for fact in ("18 Feb 2027", "2 CPU (8.59 GB) | 1 GPU (22.49 GB)", "/ 100 PF", "4/5", "Participants"):
         assert fact in html
 
 

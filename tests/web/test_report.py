@@ -29,7 +29,9 @@ def test_report_is_self_contained_and_complete(app: Any, web: WebDeployment) -> 
     assert "url(http" not in html
     for needle in ("0" * 64, "sklearn", "Recall of class 3", "Negative transfer", "Head hash", "Python 3."):
         assert needle in html, needle
-    assert html.count("<svg") == 9  # class distribution + the eight charts of the submission (ROC, PR included)
+    assert (
+        html.count("<svg") == 9
+    )  # class distribution + the eight charts of the submission (ROC, PR included)
 
 
 def test_report_binds_to_the_audit_head_and_is_logged(app: Any, web: WebDeployment) -> None:

@@ -57,6 +57,13 @@ def released(item: Any, digits: int = 2) -> Markup:
     return Markup('<span title="%s">%s</span>') % (protection, f"{float(value):,.6g}")
 
 
+def sig(value: Any, digits: int = 3) -> str:
+    """A quantity spanning orders of magnitude (compute in PF): `digits` significant digits, never 0.00."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return MISSING
+    return f"{float(value):.{digits}g}"
+
+
 def pct(value: Any) -> str:
     return MISSING if value is None else f"{100.0 * float(value):.1f}%"
 
@@ -84,7 +91,9 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(fmt=fmt, interval=interval, released=released, pct=pct, day=day, short_hash=short_hash)
+    env.filters.update(
+        fmt=fmt, sig=sig, interval=interval, released=released, pct=pct, day=day, short_hash=short_hash
+    )
     env.globals["stylesheet"] = stylesheet
     return env
 
