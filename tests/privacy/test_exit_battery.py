@@ -8,10 +8,16 @@ really used: the release step is what closes it.
 
 from __future__ import annotations
 
+import os
 import shutil
+import socket
+import subprocess
+import sys
 import textwrap
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -168,6 +174,7 @@ class Battery:
     http: TestClient
     tokens: dict[str, str]
     ids: dict[str, int]
+    data_dir: Path
 
 
 @pytest.fixture(scope="module")
@@ -204,7 +211,7 @@ def battery(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Battery]:
         worker = make_worker(platform, worker_id="battery")
         while worker.run_once():
             pass
-        yield Battery(http, tokens, ids)
+        yield Battery(http, tokens, ids, tmp / "data")
     platform.close()
 
 
@@ -302,3 +309,52 @@ def test_no_json_field_escapes_the_public_model(battery: Battery) -> None:
     assert {"losses", "resources", "result"} <= set(
         owner._get(f"/api/v1/submissions/{battery.ids['losses']}")["runs"][0]
     )
+
+
+def test_the_cli_prints_no_canary(battery: Battery) -> None:
+    """`cohortbench results` and `leaderboard` against a real server on the same deployment."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {
+        **os.environ,
+        "COHORTBENCH_DATA_DIR": str(battery.data_dir),
+        "COHORTBENCH_EMBEDDED_WORKER": "false",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cohortbench.cli", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                    break
+            except OSError:
+                assert time.monotonic() < deadline and proc.poll() is None, "server did not start"
+                time.sleep(0.2)
+        client_env = {
+            **os.environ,
+            "COHORTBENCH_URL": f"http://127.0.0.1:{port}",
+            "COHORTBENCH_TOKEN": battery.tokens["mallory"],
+        }
+        printed = []
+        for args in [["leaderboard", "canary"], *(["results", str(sid)] for sid in battery.ids.values())]:
+            done = subprocess.run(
+                [sys.executable, "-m", "cohortbench.cli", *args],
+                capture_output=True,
+                text=True,
+                env=client_env,
+                timeout=120,
+            )
+            assert done.returncode == 0, done.stderr
+            printed.append(done.stdout)
+        text = "\n".join(printed)
+        assert "crashed" in text  # the forged error shows as the host's verdict
+        assert _decodes(text) == [] and "731624" not in text and "E731" not in text
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
