@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 from pydantic import BaseModel
 
 from cohortbench.service import public
@@ -89,3 +90,18 @@ def test_a_contributor_only_ever_receives_public_models(deployment: Deployment, 
     owner = {"Authorization": f"Bearer {deployment.tokens['owner']}"}
     exact = deployment.http.get(f"/api/v1/submissions/{sub.id}", headers=owner).json()
     public.SubmissionOwner.model_validate(exact)
+
+
+def test_co2e_follows_the_deployments_grid_intensity(deployment: Deployment, tmp_path: Path) -> None:
+    import dataclasses
+
+    alice = deployment.client("alice")
+    sub = alice.submit("tiny", make_bundle(tmp_path / "b"))
+    deployment.run_jobs()
+    owner = {"Authorization": f"Bearer {deployment.tokens['owner']}"}
+    before = deployment.http.get(f"/api/v1/submissions/{sub.id}", headers=owner).json()
+    deployment.platform.settings = dataclasses.replace(deployment.platform.settings, grid_g_per_kwh=1000.0)
+    after = deployment.http.get(f"/api/v1/submissions/{sub.id}", headers=owner).json()
+    assert before["energy_kwh"] == after["energy_kwh"] > 0
+    assert after["co2e_g"] == pytest.approx(after["energy_kwh"] * 1000.0)
+    assert before["co2e_g"] == pytest.approx(before["energy_kwh"] * 250.0)

@@ -44,6 +44,7 @@ from cohortbench.service.public import (
 from cohortbench.service.submissions import list_submissions
 from cohortbench.store.models import Submission, User, Workspace
 from cohortbench.workspaces import estimate_energy
+from cohortbench.workspaces.energy import DEFAULT_GRID_G_PER_KWH
 
 log = logging.getLogger(__name__)
 FINAL = ("succeeded", "failed", "cancelled")
@@ -170,14 +171,19 @@ def _support(result_or_headline: Mapping[str, Any] | None, name: str) -> Any:
 # --- submissions --------------------------------------------------------------------------------
 
 
-def submission(session: Session, *, actor: User, submission_id: int) -> SubmissionOut:
-    """A submission as the actor may see it: exact for the owner, released for everyone else."""
+def submission(
+    session: Session, *, actor: User, submission_id: int, grid_g_per_kwh: float = DEFAULT_GRID_G_PER_KWH
+) -> SubmissionOut:
+    """A submission as the actor may see it: exact for the owner, released for everyone else.
+
+    `grid_g_per_kwh` is the deployment's carbon intensity (Settings.grid_g_per_kwh) for the CO2e.
+    """
     view, role = results.submission_view(session, actor=actor, submission_id=submission_id)
     workspace = _workspace(session, view.workspace)
     verdict = _ladder_verdict(view.id, view.status, ladder.accepted(session, workspace))
     if role == "owner":
-        return _owner_submission(view, workspace).model_copy(update={"ladder": verdict})
-    return _public_submission(view, workspace, policy_of(session, workspace), verdict)
+        return _owner_submission(view, workspace, grid_g_per_kwh).model_copy(update={"ladder": verdict})
+    return _public_submission(view, workspace, policy_of(session, workspace), verdict, grid_g_per_kwh)
 
 
 def _ladder_verdict(
@@ -189,11 +195,13 @@ def _ladder_verdict(
     return "accepted" if submission_id in accepted else "held"
 
 
-def summaries(session: Session, *, actor: User, workspace_name: str) -> list[SubmissionSummary]:
+def summaries(
+    session: Session, *, actor: User, workspace_name: str, grid_g_per_kwh: float = DEFAULT_GRID_G_PER_KWH
+) -> list[SubmissionSummary]:
     """The submissions the actor may list, each with the same released numbers as its own page."""
     out = []
     for row in list_submissions(session, actor=actor, workspace_name=workspace_name):
-        full = submission(session, actor=actor, submission_id=row.id)
+        full = submission(session, actor=actor, submission_id=row.id, grid_g_per_kwh=grid_g_per_kwh)
         out.append(
             SubmissionSummary(
                 id=full.id,
@@ -221,6 +229,7 @@ def _public_submission(
     workspace: Workspace,
     policy: ReleasePolicy,
     verdict: Literal["accepted", "held"] | None,
+    grid: float,
 ) -> SubmissionPublic:
     """Released numbers; a submission the Ladder held shows none that the holdout decided."""
     final = view.status in FINAL
@@ -228,7 +237,7 @@ def _public_submission(
     runs = [_public_run(r, view.status, final, workspace, policy, held=held) for r in view.runs]
     budget = workspaces.rules_of(workspace).budget_pflop
     compute = coarsen_compute(view.compute_pflop, budget) if final else 0.0
-    energy = _energy_of_flop(compute * 1e15, gpu=workspaces.rules_of(workspace).resources.gpu > 0)
+    energy = _energy_of_flop(compute * 1e15, gpu=workspaces.rules_of(workspace).resources.gpu > 0, grid=grid)
     scored = {r.phase: r for r in view.runs if r.headline and final}
     return SubmissionPublic(
         **_identity(view),
@@ -412,10 +421,10 @@ def _identity(view: results.SubmissionView) -> dict[str, Any]:
     }
 
 
-def _owner_submission(view: results.SubmissionView, workspace: Workspace) -> SubmissionOwner:
+def _owner_submission(view: results.SubmissionView, workspace: Workspace, grid: float) -> SubmissionOwner:
     cpu = sum(float(r.resources.get("cpu_seconds") or 0.0) for r in view.runs)
     gpu = sum(float(r.resources.get("gpu_seconds") or 0.0) for r in view.runs)
-    energy = estimate_energy(cpu_seconds=cpu, gpu_seconds=gpu)
+    energy = estimate_energy(cpu_seconds=cpu, gpu_seconds=gpu, grid_g_per_kwh=grid)
     exact: dict[str, IntervalOut] = {}
     for r in view.runs:
         item = results.interval_of(r.headline, workspace.primary_metric, None)
@@ -464,12 +473,12 @@ def _error_owner(error: Mapping[str, Any] | None) -> ErrorOwner | None:
     return ErrorOwner(code=str(error.get("code") or "crashed"), exc_type=error.get("exc_type"), frames=frames)
 
 
-def _energy_of_flop(flop: float, *, gpu: bool) -> tuple[float, float]:
+def _energy_of_flop(flop: float, *, gpu: bool, grid: float) -> tuple[float, float]:
     """Energy of released compute (device time at the nominal peak rate): no new values, no exact time."""
     if gpu:
-        energy = estimate_energy(cpu_seconds=0.0, gpu_seconds=flop / GPU_PEAK_FLOP_PER_S)
+        energy = estimate_energy(cpu_seconds=0.0, gpu_seconds=flop / GPU_PEAK_FLOP_PER_S, grid_g_per_kwh=grid)
     else:
-        energy = estimate_energy(cpu_seconds=flop / CPU_PEAK_FLOP_PER_CORE_S)
+        energy = estimate_energy(cpu_seconds=flop / CPU_PEAK_FLOP_PER_CORE_S, grid_g_per_kwh=grid)
     return float(f"{energy.kwh:.6g}"), float(f"{energy.g_co2e:.6g}")
 
 
@@ -479,7 +488,12 @@ CRITICAL_RECALL_FLOOR = 0.5
 
 
 def leaderboard(
-    session: Session, *, actor: User, workspace_name: str, today: date | None = None
+    session: Session,
+    *,
+    actor: User,
+    workspace_name: str,
+    today: date | None = None,
+    grid_g_per_kwh: float = DEFAULT_GRID_G_PER_KWH,
 ) -> LeaderboardOut:
     """Ranked rows from released scores (equal released scores share a rank, no hidden tie order)."""
     board = results.board(session, actor=actor, workspace_name=workspace_name, today=today)
@@ -490,7 +504,7 @@ def leaderboard(
     accepted = ladder.accepted(session, workspace)
     rows = [
         _row(
-            e, workspace, actor, None if owner else policy, budget=budget, gpu=gpu,
+            e, workspace, actor, None if owner else policy, budget=budget, gpu=gpu, grid=grid_g_per_kwh,
             verdict=_ladder_verdict(e.submission_id, e.status, accepted),
         )
         for e in board.entries
@@ -525,6 +539,7 @@ def _row(
     *,
     budget: float,
     gpu: bool,
+    grid: float,
     verdict: Literal["accepted", "held"] | None = None,
 ) -> LeaderboardRowOut:
     """One row: the best score (fine-tuned, else out-of-the-box) and what derives from it.
@@ -541,18 +556,20 @@ def _row(
     if policy is None:
         crit = results.interval_of(fine or base, "critical_recall", None)
     else:
-        grid = _recall_rounder(_support(fine or base, workspace.critical_class or ""), policy)
-        crit = results.interval_of(fine or base, "critical_recall", grid) if grid else None
+        on_grid = _recall_rounder(_support(fine or base, workspace.critical_class or ""), policy)
+        crit = results.interval_of(fine or base, "critical_recall", on_grid) if on_grid else None
     ece = (fine or base or {}).get("ece")
     if policy is None or rounded is None:
         compute = float(entry.compute_pflop or 0.0)
         energy = estimate_energy(
-            cpu_seconds=entry.board["cpu_seconds"], gpu_seconds=entry.board["gpu_seconds"]
+            cpu_seconds=entry.board["cpu_seconds"],
+            gpu_seconds=entry.board["gpu_seconds"],
+            grid_g_per_kwh=grid,
         )
         kwh, co2 = energy.kwh, energy.g_co2e
     else:
         compute = coarsen_compute(float(entry.compute_pflop or 0.0), budget)
-        kwh, co2 = _energy_of_flop(compute * 1e15, gpu=gpu)
+        kwh, co2 = _energy_of_flop(compute * 1e15, gpu=gpu, grid=grid)
         ece = None if ece is None else rounded(ece)
     best = f or b
     claimed = entry.claimed.get(metric)

@@ -123,20 +123,30 @@ def eda(request: Request, platform: PlatformDep, session: SessionDep, name: str)
 
 @router.get("/w/{name}/leaderboard", response_class=HTMLResponse)
 def leaderboard(
-    request: Request, session: SessionDep, name: str, sort: str | None = None, order: str | None = None
+    request: Request,
+    platform: PlatformDep,
+    session: SessionDep,
+    name: str,
+    sort: str | None = None,
+    order: str | None = None,
 ) -> Response:
     return page(
         request,
         session,
         "leaderboard.html",
-        lambda user: views.leaderboard_page(session, user, name, sort, order),
+        lambda user: views.leaderboard_page(platform, session, user, name, sort, order),
     )
 
 
 @router.get("/s/{submission_id}", response_class=HTMLResponse)
-def submission(request: Request, session: SessionDep, submission_id: SubmissionId) -> Response:
+def submission(
+    request: Request, platform: PlatformDep, session: SessionDep, submission_id: SubmissionId
+) -> Response:
     return page(
-        request, session, "submission.html", lambda user: views.submission_page(session, user, submission_id)
+        request,
+        session,
+        "submission.html",
+        lambda user: views.submission_page(platform, session, user, submission_id),
     )
 
 

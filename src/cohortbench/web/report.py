@@ -48,7 +48,7 @@ def report_context(
     """Everything the report shows; raises NotFoundError for anyone but the owner and the submitter."""
     if not views.may_report(session, actor, submission_id):
         raise NotFoundError(f"no submission {submission_id}")
-    ctx = views.submission_page(session, actor, submission_id)
+    ctx = views.submission_page(platform, session, actor, submission_id)
     submission, workspace, role = get_submission(session, actor=actor, submission_id=submission_id)
     release = eda.workspace_eda(platform, session, actor=actor, name=workspace.name)
     ctx.update(

@@ -71,7 +71,9 @@ def overview_page(platform: Platform, session: Session, user: User, name: str) -
     ctx.update(
         eda=aggregates,
         class_chart=figures.class_distribution(aggregates, ctx["labels"]),
-        submissions=release.summaries(session, actor=user, workspace_name=name),
+        submissions=release.summaries(
+            session, actor=user, workspace_name=name, grid_g_per_kwh=platform.settings.grid_g_per_kwh
+        ),
     )
     return ctx
 
@@ -115,10 +117,12 @@ def _feature(release: dict[str, Any], group: str, feature: str, labels: dict[str
 
 
 def leaderboard_page(
-    session: Session, user: User, name: str, sort: str | None, order: str | None
+    platform: Platform, session: Session, user: User, name: str, sort: str | None, order: str | None
 ) -> dict[str, Any]:
     _workspace, ctx = _workspace_base(session, user, name)
-    board = release.leaderboard(session, actor=user, workspace_name=name)
+    board = release.leaderboard(
+        session, actor=user, workspace_name=name, grid_g_per_kwh=platform.settings.grid_g_per_kwh
+    )
     rows, sort_key, descending = sort_rows(board.rows, sort, order)
     ctx.update(
         board=board,
@@ -130,13 +134,15 @@ def leaderboard_page(
     return ctx
 
 
-def submission_page(session: Session, user: User, submission_id: int) -> dict[str, Any]:
+def submission_page(platform: Platform, session: Session, user: User, submission_id: int) -> dict[str, Any]:
     """A submission's runs: every chart for the owner; the released numbers for anyone else.
 
     The page renders only the model `service.release` built for this user; `may_report` says
     whether the evidence report is open to the user.
     """
-    view = release.submission(session, actor=user, submission_id=submission_id)
+    view = release.submission(
+        session, actor=user, submission_id=submission_id, grid_g_per_kwh=platform.settings.grid_g_per_kwh
+    )
     workspace, ctx = _workspace_base(session, user, view.workspace)
     labels = ctx["labels"]
     ctx.update(

@@ -70,7 +70,9 @@ async def create_submission(
             claimed=_claimed(fields.claimed),
         )
     session.flush()
-    return release.submission(session, actor=user, submission_id=submission.id)
+    return release.submission(
+        session, actor=user, submission_id=submission.id, grid_g_per_kwh=platform.settings.grid_g_per_kwh
+    )
 
 
 def _claimed(text: str) -> dict[str, float] | None:
@@ -85,15 +87,23 @@ def _claimed(text: str) -> dict[str, float] | None:
 
 
 @router.get("/workspaces/{name}/submissions", response_model=SubmissionList)
-def list_submissions(name: str, session: SessionDep, user: CurrentUser) -> SubmissionList:
-    data: list[SubmissionSummary] = release.summaries(session, actor=user, workspace_name=name)
+def list_submissions(
+    name: str, platform: PlatformDep, session: SessionDep, user: CurrentUser
+) -> SubmissionList:
+    data: list[SubmissionSummary] = release.summaries(
+        session, actor=user, workspace_name=name, grid_g_per_kwh=platform.settings.grid_g_per_kwh
+    )
     return SubmissionList(data=data, count=len(data))
 
 
 @router.get("/submissions/{submission_id}", response_model=SubmissionOut)
-def get_submission(submission_id: SubmissionId, session: SessionDep, user: CurrentUser) -> SubmissionOut:
+def get_submission(
+    submission_id: SubmissionId, platform: PlatformDep, session: SessionDep, user: CurrentUser
+) -> SubmissionOut:
     """A submission with its runs: released numbers for its contributor, exact ones for the owner."""
-    return release.submission(session, actor=user, submission_id=submission_id)
+    return release.submission(
+        session, actor=user, submission_id=submission_id, grid_g_per_kwh=platform.settings.grid_g_per_kwh
+    )
 
 
 @router.post("/submissions/{submission_id}/cancel", response_model=CancelOut)

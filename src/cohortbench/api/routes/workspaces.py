@@ -175,6 +175,10 @@ def get_eda(name: str, platform: PlatformDep, session: SessionDep, user: Current
 
 
 @router.get("/{name}/leaderboard", response_model=LeaderboardOut)
-def get_leaderboard(name: str, session: SessionDep, user: CurrentUser) -> LeaderboardOut:
+def get_leaderboard(
+    name: str, platform: PlatformDep, session: SessionDep, user: CurrentUser
+) -> LeaderboardOut:
     """Ranked rows: released scores (on the workspace's grid) for members, exact for the owner."""
-    return release.leaderboard(session, actor=user, workspace_name=name)
+    return release.leaderboard(
+        session, actor=user, workspace_name=name, grid_g_per_kwh=platform.settings.grid_g_per_kwh
+    )
