@@ -8,12 +8,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from cohortbench.sandbox import RunOutcome
 from tests.sandbox.conftest import SECRET_VALUES, Runner, assert_nothing_leaks
 
 pytestmark = pytest.mark.sandbox
 
 
-def _blocked(run_body: Runner, body: str, code: str, exc_types: set[str | None] | None = None) -> None:
+def _blocked(run_body: Runner, body: str, code: str, exc_types: set[str | None] | None = None) -> RunOutcome:
     """Run the hostile body, check its code and exception type, then that an honest run still works."""
     outcome = run_body(body)
     assert outcome.status == code, (outcome.status, outcome.owner_log)
@@ -24,6 +25,7 @@ def _blocked(run_body: Runner, body: str, code: str, exc_types: set[str | None] 
     assert_nothing_leaks(outcome)
     honest = run_body("")
     assert honest.ok, honest.owner_log
+    return outcome
 
 
 def test_tcp_to_a_listening_host_port_is_impossible(run_body: Runner) -> None:
@@ -155,15 +157,18 @@ def test_flooding_stdout_is_stopped(run_body: Runner) -> None:
 
 
 @pytest.mark.parametrize(
-    "expr",
+    ("expr", "detail"),
     [
-        "np.full((n + 1, 2), 0.5)",  # wrong shape
-        "np.full((n, 3), np.nan)",  # NaN
-        "np.tile([-0.5, 1.0, 0.5], (n, 1))",  # negative, so not probabilities
+        ("np.full((n + 1, 2), 0.5)", "wrong_shape"),
+        ("np.full((n, 3), np.nan)", "not_finite"),
+        ("np.tile([-0.5, 1.0, 0.5], (n, 1))", "not_probabilities"),
+        ("np.full((n, 3), 0.5)", "rows_do_not_sum_to_1"),
     ],
 )
-def test_bad_predictions(run_body: Runner, expr: str) -> None:
-    _blocked(run_body, f"return {expr}", "bad_predictions", {None})  # the code says it; no own class name
+def test_bad_predictions(run_body: Runner, expr: str, detail: str) -> None:
+    """The code and a fixed word saying what was wrong; the actual shape (the model's choice) stays out."""
+    outcome = _blocked(run_body, f"return {expr}", "bad_predictions", {None})  # no own class name
+    assert outcome.public_error is not None and outcome.public_error.detail == detail
 
 
 def test_a_huge_predictions_file_is_refused(run_body: Runner) -> None:

@@ -80,6 +80,17 @@ ALLOWED_EXCEPTIONS: tuple[str, ...] = (
     "ParserError",
 )
 
+#: What was wrong with a model's predictions, as a contributor may read it (sandbox.errors maps the
+#: checker's message to one of these; the message itself, with the shape the model chose, does not leave).
+ERROR_DETAILS: tuple[str, ...] = (
+    "wrong_shape",
+    "not_finite",
+    "not_probabilities",
+    "rows_do_not_sum_to_1",
+    "bad_losses",
+    "unreadable",
+)
+
 Controller = Literal["contributor code", "scorer", "host", "data"]
 
 
@@ -158,15 +169,16 @@ def channel_budget(policy: ReleasePolicy) -> list[ChannelItem]:
     """Every contributor-visible number about one submission, itemized (docs/privacy.md shows it)."""
     v = policy.score_values
     scores_bits = policy.scores_per_phase * math.log2(v)
-    error_values = (policy.run_states - 1) * (len(ALLOWED_EXCEPTIONS) + 1)
+    error_values = (policy.run_states - 1) * (len(ALLOWED_EXCEPTIONS) + 1) * (len(ERROR_DETAILS) + 1)
     outcome_values = 2 ** min(scores_bits, 1000.0) + error_values
     return [
         ChannelItem(
             "run outcome",
-            "runs[].status, error.code, error.exc_type, headline (value/low/high), per_class[].recall, ece",
+            "runs[].status, error.code, error.exc_type, error.detail, headline (value/low/high), per_class[].recall, ece",
             "contributor code",
             f"succeeded: {policy.scores_per_phase} scores on a {policy.score_step:g} grid ({v} values each); "
-            f"failed: {policy.run_states - 1} states x {len(ALLOWED_EXCEPTIONS) + 1} exception names",
+            f"failed: {policy.run_states - 1} states x {len(ALLOWED_EXCEPTIONS) + 1} exception names"
+            f" x {len(ERROR_DETAILS) + 1} details",
             PHASES,
             math.ceil(outcome_values),
         ),

@@ -16,7 +16,7 @@ from cohortbench.errors import CohortbenchError
 from cohortbench.sandbox import outputs as out
 from cohortbench.sandbox.bwrap import Mounts
 from cohortbench.sandbox.compute import estimate_flop
-from cohortbench.sandbox.errors import BadPredictionsError, BudgetExceededError
+from cohortbench.sandbox.errors import BadPredictionsError, BudgetExceededError, detail_of
 from cohortbench.sandbox.limits import Limits
 from cohortbench.sandbox.public import split_error
 from cohortbench.sandbox.runs import (
@@ -111,7 +111,8 @@ def _raw_error(path: Path) -> object:
 
 def _failed(code: str, use: Resources, logs: OwnerLog, *, message: str) -> RunOutcome:
     owner = OwnerLog(stdout=logs.stdout, stderr=logs.stderr, message=message)
-    return RunOutcome(status=code, resources=use, public_error=PublicError(code=code), owner_log=owner)
+    public = PublicError(code=code, detail=detail_of(code, message))
+    return RunOutcome(status=code, resources=use, public_error=public, owner_log=owner)
 
 
 def _with_logs(outcome: RunOutcome, logs: OwnerLog) -> RunOutcome:

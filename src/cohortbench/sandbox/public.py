@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from cohortbench.privacy.channels import ALLOWED_EXCEPTIONS
+from cohortbench.sandbox.errors import detail_of
 from cohortbench.sandbox.runs import Frame, OwnerLog, PublicError
 
 #: Codes the in-sandbox entry may report about itself. The host's own verdicts (timeout,
@@ -87,6 +88,7 @@ def split_error(raw: Any, bundle_dir: Path, *, code: str | None = None) -> tuple
         code=final,
         exc_type=public_exc_type(doc.get("exc_type")),
         frames=public_frames(doc.get("frames"), bundle_dir),
+        detail=detail_of(final, doc.get("message")),
     )
     message, trace = doc.get("message"), doc.get("traceback")
     owner = OwnerLog(

@@ -120,6 +120,7 @@ class PublicError:
     code: str
     exc_type: str | None = None
     frames: tuple[Frame, ...] = ()
+    detail: str | None = None
 
 
 @dataclass(frozen=True)

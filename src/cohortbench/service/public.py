@@ -28,10 +28,12 @@ class IntervalOut(_Model):
 
 
 class ErrorOut(_Model):
-    """A failure as a contributor sees it: a fixed code, at most an allow-listed exception name."""
+    """A failure as a contributor sees it: a fixed code, at most an allow-listed exception name, and
+    for bad predictions a fixed word saying what was wrong (sandbox.errors.DETAILS)."""
 
     code: str
     exc_type: str | None = None
+    detail: str | None = None
 
 
 class FrameOut(_Model):

@@ -23,6 +23,7 @@ from cohortbench.privacy.channels import ReleasePolicy, class_score_step, coarse
 from cohortbench.privacy.leaderboard import step_rounder
 from cohortbench.sandbox import ERROR_CODES, Limits
 from cohortbench.sandbox.compute import CPU_PEAK_FLOP_PER_CORE_S, GPU_PEAK_FLOP_PER_S
+from cohortbench.sandbox.errors import DETAILS
 from cohortbench.service import ladder, results, workspaces
 from cohortbench.service.public import (
     ClassOut,
@@ -84,7 +85,7 @@ RELEASED_FIELDS: dict[str, dict[str, str]] = {
         "per_class": "run outcome",
     },
     "ClassOut": {"name": FIXED, "support": "holdout class support", "recall": "run outcome"},
-    "ErrorOut": {"code": "run outcome", "exc_type": "run outcome"},
+    "ErrorOut": {"code": "run outcome", "exc_type": "run outcome", "detail": "run outcome"},
     "IntervalOut": {"value": "run outcome", "low": "run outcome", "high": "run outcome"},
     "TransferOut": {
         **dict.fromkeys(("baseline_ratio", "finetune_ratio", "gain"), "derived numbers"),
@@ -212,7 +213,9 @@ def summaries(
                 status=full.status,
                 created_at=full.created_at,
                 compute_pflop=full.compute_pflop,
-                error=ErrorOut(code=full.error.code, exc_type=full.error.exc_type) if full.error else None,
+                error=ErrorOut(code=full.error.code, exc_type=full.error.exc_type, detail=full.error.detail)
+                if full.error
+                else None,
             )
         )
     return out
@@ -336,8 +339,12 @@ def _error_out(error: Mapping[str, Any] | None) -> ErrorOut | None:
     if not error:
         return None
     code = str(error.get("code") or "crashed")
-    exc = error.get("exc_type")
-    return ErrorOut(code=code if code in ERROR_CODES else "crashed", exc_type=_allowed(exc))
+    exc, detail = error.get("exc_type"), error.get("detail")
+    return ErrorOut(
+        code=code if code in ERROR_CODES else "crashed",
+        exc_type=_allowed(exc),
+        detail=detail if detail in DETAILS else None,
+    )
 
 
 def _allowed(name: Any) -> str | None:
@@ -470,7 +477,12 @@ def _error_owner(error: Mapping[str, Any] | None) -> ErrorOwner | None:
         for f in error.get("frames") or []
         if isinstance(f, Mapping)
     ]
-    return ErrorOwner(code=str(error.get("code") or "crashed"), exc_type=error.get("exc_type"), frames=frames)
+    return ErrorOwner(
+        code=str(error.get("code") or "crashed"),
+        exc_type=error.get("exc_type"),
+        detail=error.get("detail"),
+        frames=frames,
+    )
 
 
 def _energy_of_flop(flop: float, *, gpu: bool, grid: float) -> tuple[float, float]:
