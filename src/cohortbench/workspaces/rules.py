@@ -84,7 +84,14 @@ class Rules(BaseModel):
     primary_metric: PrimaryMetric = "macro_f1"
     visibility: Visibility = "published"
     resources: Resources = Field(default_factory=Resources)
-    round_scores: Annotated[bool, Field(strict=True)] = True
+    round_scores: Annotated[
+        bool,
+        Field(
+            strict=True,
+            deprecated="contributors always see scores rounded by the release policy (docs/privacy.md); "
+            "kept so that stored rules still load",
+        ),
+    ] = True
     ladder: Annotated[bool, Field(strict=True)] = False
     dp_epsilon: DpEpsilon | None = None
     dp_delta: DpDelta = 1e-6
