@@ -19,8 +19,9 @@ The kernel rlimits, set once when the process starts, are a backstop sized by th
 phase the process may serve. Killing bwrap is enough: its child, the entry, is pid 1 of the sandbox's
 pid namespace (--unshare-pid --as-pid-1) and dies with it (--die-with-parent), and when pid 1 of a
 namespace dies the kernel kills every other process in it, so no fork, daemon or double-forked orphan
-outlives a kill. The host also SIGKILLs every process of the tree it can see, and reaps bwrap, which
-exits only once its child, and with it the namespace, is gone.
+outlives a kill. The host SIGKILLs every process of the tree it can see (bwrap included, which dies
+at once) and then waits on their pidfds: the sandbox's pid 1 exits only once the kernel has emptied
+its namespace, so when a kill returns nothing of the sandbox runs any more.
 """
 
 from __future__ import annotations
