@@ -19,14 +19,16 @@ The kernel rlimits, set once when the process starts, are a backstop sized by th
 phase the process may serve. Killing bwrap is enough: its child, the entry, is pid 1 of the sandbox's
 pid namespace (--unshare-pid --as-pid-1) and dies with it (--die-with-parent), and when pid 1 of a
 namespace dies the kernel kills every other process in it, so no fork, daemon or double-forked orphan
-outlives a kill. The host also SIGKILLs every process of the tree it can see, and reaps bwrap, which
-exits only once its child, and with it the namespace, is gone.
+outlives a kill. The host SIGKILLs every process of the tree it can see (bwrap included, which dies
+at once) and then waits on their pidfds: the sandbox's pid 1 exits only once the kernel has emptied
+its namespace, so when a kill returns nothing of the sandbox runs any more.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import math
 import os
 import resource
@@ -50,8 +52,11 @@ from cohortbench.sandbox.supervision import (
     rlimit_setter,
 )
 
+log = logging.getLogger(__name__)
 POLL_SECONDS = 0.25
 EXIT_GRACE_SECONDS = 1.0
+#: how long a kill may take to empty the pid namespace before the host stops waiting (it never has)
+TEARDOWN_SECONDS = 5.0
 READ_CHUNK = 65536
 DRAIN_SECONDS = 2.0
 #: builds the argv from the child's ends of the control pipes: (command read fd, done write fd)
@@ -84,6 +89,7 @@ class SandboxProcess:
         self.phases = 0
         self.returncode: int | None = None
         self._peak, self._last_cpu = 0, 0.0
+        self._dying: list[int] = []  # pidfds of the killed tree, until it is gone
         self._usage: resource.struct_rusage | None = None
         self._message = bytearray()
         self._pidfd = os.pidfd_open(self.proc.pid)
@@ -204,6 +210,7 @@ class SandboxProcess:
         wall = time.monotonic() - start
         status = self._reap(block=True)
         assert status is not None
+        self._await_teardown()
         until = time.monotonic() + DRAIN_SECONDS
         while any(fd in self._logs for fd in self._open_fds()) and time.monotonic() < until:
             self._pump(until - time.monotonic(), -1)
@@ -233,16 +240,25 @@ class SandboxProcess:
         return self.returncode
 
     def kill(self) -> None:
-        """SIGKILL the tree (a stopped process dies too) and bwrap's process group."""
+        """SIGKILL the tree (a stopped process dies too) and bwrap's process group; the tree is gone
+        once _await_teardown returns."""
         if self.returncode is None:
-            proctree.signal_tree(self.proc.pid, signal.SIGKILL)
+            self._dying += proctree.kill_tree(self.proc.pid)
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(self.proc.pid, signal.SIGKILL)
 
+    def _await_teardown(self) -> None:
+        """Wait until every process killed is gone: bwrap dies at once when killed, but the sandbox's
+        pid 1 exits only once the kernel has emptied its namespace (forks and daemons included)."""
+        if self._dying and not proctree.wait_gone(self._dying, TEARDOWN_SECONDS):
+            log.error("sandbox %s: killed processes still there after %s s", self.proc.pid, TEARDOWN_SECONDS)
+        self._dying = []
+
     def close(self) -> None:
-        """Kill what is left, reap it and close every descriptor."""
+        """Kill what is left, reap it, wait until its tree is gone and close every descriptor."""
         self.kill()
         self._reap(block=True)
+        self._await_teardown()
         self._selector.close()
         for fd in (self._command, self._done, self._pidfd):
             with contextlib.suppress(OSError):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import selectors
 import signal
 import time
 from dataclasses import dataclass
@@ -83,6 +84,38 @@ def signal_tree(root: int, signo: int) -> None:
     for proc in tree(root):
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(proc.pid, signo)
+
+
+def kill_tree(root: int) -> list[int]:
+    """SIGKILL the root and each descendant found in one scan, through pidfds (a pid reused since
+    the scan is never hit); returns the pidfds, for wait_gone."""
+    pidfds = []
+    for proc in tree(root):
+        try:
+            fd = os.pidfd_open(proc.pid)
+        except OSError:
+            continue  # gone already
+        with contextlib.suppress(OSError):
+            signal.pidfd_send_signal(fd, signal.SIGKILL)
+        pidfds.append(fd)
+    return pidfds
+
+
+def wait_gone(pidfds: list[int], timeout: float) -> bool:
+    """Wait up to `timeout` until every process behind `pidfds` has exited, then close them; False
+    if one was still there. A pid namespace's init exits only after every other process of its
+    namespace was killed and reaped, so its pidfd tells when the whole sandbox is gone."""
+    deadline = time.monotonic() + timeout
+    with selectors.DefaultSelector() as waiting:
+        for fd in pidfds:
+            waiting.register(fd, selectors.EVENT_READ)
+        while waiting.get_map() and (left := deadline - time.monotonic()) > 0:
+            for key, _ in waiting.select(left):
+                waiting.unregister(key.fd)
+        gone = not waiting.get_map()
+    for fd in pidfds:
+        os.close(fd)
+    return gone
 
 
 def freeze(root: int) -> bool:

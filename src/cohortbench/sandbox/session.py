@@ -164,7 +164,8 @@ class SandboxSession:
         """Run one phase and return its validated outcome (the same as a one-phase run's).
 
         `last`: no phase follows, so the process exits after this one and its exit status and exit
-        handlers count, exactly as in a one-phase run. A run over its remaining budget is refused
+        handlers count, as in a one-phase run, if it exits within process.EXIT_GRACE_SECONDS of its
+        "done" (else it is killed, its outputs final). A run over its remaining budget is refused
         before anything is staged or started, and a cancelled one before anything is started.
         """
         if request.bundle_dir != self.bundle_dir:
