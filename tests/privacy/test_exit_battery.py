@@ -278,7 +278,7 @@ def test_released_numbers_stay_on_their_grids(battery: Battery) -> None:
             assert run["status"] in ("succeeded", "crashed", "bad_predictions", "failed") or run["error"]
             if run["error"]:
                 assert run["error"]["exc_type"] in (None, *ALLOWED_EXCEPTIONS), channel
-                assert set(run["error"]) == {"code", "exc_type"}
+                assert set(run["error"]) == {"code", "exc_type", "detail"}
             for item in run["headline"].values():
                 for bound in (item.get("value"), item.get("low"), item.get("high")):
                     assert bound is None or abs(bound / 0.05 - round(bound / 0.05)) < 1e-9, (channel, bound)

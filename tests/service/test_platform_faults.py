@@ -28,7 +28,7 @@ from tests.service.conftest import CLASSES, make_bundle, tiny_cohort
 
 SCRIPT = Path(__file__).with_name("hanging_worker.py")
 LEASE_SECONDS = 1.0
-PUBLIC = {"code": PLATFORM_ERROR, "exc_type": None, "frames": []}
+PUBLIC = {"code": PLATFORM_ERROR, "exc_type": None, "frames": [], "detail": None}
 
 
 @dataclass
@@ -162,7 +162,7 @@ def test_a_worker_killed_on_every_attempt_fails_the_submission(local: Local) -> 
 
 def test_a_platform_fault_after_a_model_error_keeps_the_model_s_code_and_counts(local: Local) -> None:
     submission_id = local.submit()
-    crashed = {"code": "crashed", "exc_type": "ValueError", "frames": []}
+    crashed = {"code": "crashed", "exc_type": "ValueError", "frames": [], "detail": None}
     with local.platform.session() as session:
         runs = {r.phase: r for r in session.scalars(select(Run))}
         runs["baseline"].status, runs["baseline"].public_error = "failed", crashed

@@ -188,6 +188,8 @@ def _store_outcome(
         if submission.status == "cancelled":
             run.status = "cancelled"
             return
+        if submission.status in TERMINAL:
+            return  # given up (lease lost on the last attempt): a late outcome does not reopen it
         run.status = "succeeded" if outcome.ok else "failed"
         run.finished_at = datetime.now(UTC)
         run.public_error = asdict(outcome.public_error) if outcome.public_error else None
