@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
+from itertools import pairwise
 from pathlib import Path
 
 import lightgbm as lgb
@@ -22,10 +23,12 @@ from cohortbench.bundles import (
     BundleError,
     BundleModel,
     FineTuneUnsupportedError,
+    LightGBMModel,
     Plan,
     load_model,
     validate_bundle,
 )
+from cohortbench.bundles.adapters.common import log_loss
 from cohortbench.errors import ValidationError
 
 from .conftest import CLASSES, bundle
@@ -280,3 +283,41 @@ class Model:
     model = load_model(folder, validate_bundle(folder))
     assert model.fine_tune(toy[0], toy[1], PLAN, classes=CLASSES, device="cpu") == [0.5, 1.0]
     assert model.n_parameters is None and model.flop_count is None  # type: ignore[attr-defined]
+
+
+def test_lightgbm_fine_tune_from_a_confident_model_descends(tmp_path: Path, toy: Toy) -> None:
+    """Issue 14: continued boosting from a confident booster on a cohort it is partly wrong about falls
+    smoothly, and does fall (a cap on the step, not a freeze). Without a cap on the leaf values, leaves of
+    rows predicted at p ~ 0 for their class took Newton steps of order 1/p: 2.2 -> 22 in one round."""
+    X, y = toy
+    params = {"objective": "multiclass", "num_class": 3, "num_leaves": 4, "min_data_in_leaf": 5}
+    params |= {"learning_rate": 0.3, "verbosity": -1, "num_threads": 1, "seed": 0}
+    booster = lgb.train(params, lgb.Dataset(X, label=y), num_boost_round=100)
+    folder = bundle(tmp_path, "lightgbm", lambda w: booster.save_model(str(w / "model.txt")))
+    (folder / "cohortbench.toml").write_text(
+        (folder / "cohortbench.toml").read_text() + "[model_args]\nnum_leaves = 4\nmin_data_in_leaf = 5\n"
+    )
+    model = load_model(folder, validate_bundle(folder))
+    shifted = y.copy()
+    flip = (
+        np.random.default_rng(0).random(len(y)) < 0.15
+    )  # the new cohort: labels the model is sure of, moved
+    shifted[flip] = (y[flip] + 1) % 3
+    before = log_loss(shifted, model.predict_proba(X))
+    losses = model.fine_tune(X, shifted, Plan(epochs=10, learning_rate=0.1), classes=CLASSES)
+    assert losses[0] <= before, f"the first round overshot: {before:.3f} before, then {losses}"
+    assert all(b <= a + 1e-9 for a, b in pairwise(losses)), losses
+    assert losses[-1] < 0.8 * before, (
+        f"fine-tuning hardly moved the model: {before:.3f} before, then {losses}"
+    )
+
+
+def test_lightgbm_leaf_step_cap_yields_to_model_args() -> None:
+    from cohortbench.bundles.adapters.lightgbm_model import MAX_LEAF_STEP
+
+    X = np.random.default_rng(0).normal(size=(60, 3))
+    params = {"objective": "multiclass", "num_class": 3, "verbosity": -1, "num_threads": 1}
+    booster = lgb.train(params, lgb.Dataset(X, label=np.arange(60) % 3), num_boost_round=1)
+    assert LightGBMModel(booster)._train_params(PLAN, "cpu")["max_delta_step"] == MAX_LEAF_STEP
+    chosen = LightGBMModel(booster, {"max_leaf_output": 0.0})._train_params(PLAN, "cpu")
+    assert "max_delta_step" not in chosen and chosen["max_leaf_output"] == 0.0

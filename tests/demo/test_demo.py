@@ -57,16 +57,13 @@ def test_dili_warning_marks_exactly_the_rows_with_low_severe_recall(summary: dic
 
 
 @pytest.mark.slow
-def test_dili_flags_a_good_headline_that_misses_severe_cases(summary: dict) -> None:
-    """The brief's Contributor C: flagged for severe recall, yet ranked above an unflagged contributor."""
-    rows = list(summary["leaderboards"]["dili"]["rows"])
-    flagged = [r for r in rows if r["warning"] is not None]
-    assert flagged, "no DILI contributor is flagged"
-    for row in flagged:
-        assert row["critical_recall"]["value"] < CRITICAL_RECALL_FLOOR
-        assert "class 3" in row["warning"]
-    below = [r for r in rows if r["warning"] is None and r["rank"] > min(f["rank"] for f in flagged)]
-    assert below, "every flagged contributor is also last on macro-F1: nothing hidden by the headline"
+def test_dili_unweighted_contributor_finds_the_fewest_severe_cases(summary: dict) -> None:
+    """The brief's Contributor C as the seed-0 data give it (docs/demo.md): pretrained without class
+    weights where severe cases were rare, it keeps the lowest severe recall after fine-tuning. It is no
+    longer flagged on seed 0: the earlier flag came from a diverging LightGBM fit (issue 14)."""
+    rows = _rows(summary, "dili")
+    unweighted = rows.pop("Contributor C")["critical_recall"]["value"]
+    assert all(unweighted < row["critical_recall"]["value"] for row in rows.values())
 
 
 @pytest.mark.slow

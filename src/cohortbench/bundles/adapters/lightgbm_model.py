@@ -1,4 +1,20 @@
-"""LightGBM bundles: a model saved as text; fine-tuning continues boosting from it (init_model)."""
+"""LightGBM bundles: a model saved as text; fine-tuning continues boosting from it (init_model).
+
+Continued boosting starts from the shipped model's scores, not from the class averages, and a
+pretrained model is often confidently wrong on a new cohort (a rare class it learned to ignore, a
+site shift). Each leaf takes the Newton step -sum(g) / sum(h). With softmax loss, a row predicted
+at p for its true class has g ~ -1 but h ~ p, so a leaf of a few such rows gets a value of order
+1/p: 81 on the DILI example (6 severe rows at p ~ 5e-4), where a pure leaf in the first round of a
+model trained from scratch (p = 1/k) gets k - 1, 3 for DILI's four classes. LightGBM sets no bound
+(max_delta_step 0, min_sum_hessian_in_leaf 1e-3), so one round at learning rate 0.1 moved those
+rows by 8 logits, the next rounds overshot back, and the training loss jumped and oscillated.
+
+Fine-tuning therefore caps each leaf's value at MAX_LEAF_STEP before shrinkage (max_delta_step, a
+trust region on the Newton step): well-conditioned leaves are untouched, and the confidently wrong
+rows still move, by at most learning_rate x MAX_LEAF_STEP logits a round. Requiring a hessian sum
+per leaf instead (XGBoost's min_child_weight 1) also steadies the DILI case, but it freezes a
+confident model on a small cohort, where no leaf reaches the sum.
+"""
 
 from __future__ import annotations
 
@@ -23,6 +39,10 @@ from cohortbench.bundles.manifest import BundleError
 from cohortbench.bundles.plan import Plan
 
 _DEFAULT_NAME = re.compile(r"Column_\d+")
+#: largest leaf value (before shrinkage) when boosting continues from a possibly confident model; see
+#: above. The manifest's model_args may set max_delta_step (under any of LightGBM's names) instead.
+MAX_LEAF_STEP = 5.0
+_MAX_STEP_NAMES = frozenset({"max_delta_step", "max_tree_output", "max_leaf_output"})
 
 
 class LightGBMModel:
@@ -73,7 +93,11 @@ class LightGBMModel:
     def fine_tune(
         self, X: pd.DataFrame, y: np.ndarray, plan: Plan, *, classes: Sequence[str], device: str = "cpu"
     ) -> list[float]:
-        """plan.epochs more rounds at plan.learning_rate from the current model, class weights as row weights."""
+        """plan.epochs more rounds at plan.learning_rate from the current model, class weights as row weights.
+
+        Returns the (weighted) log loss on the training rows after each round. Leaf values are capped at
+        MAX_LEAF_STEP, so the rows a confident model is wrong about cannot get 1/p Newton steps.
+        """
         import lightgbm as lgb
 
         labels = check_labels(y, classes)
@@ -113,6 +137,8 @@ class LightGBMModel:
         params: dict[str, Any] = {"objective": self.objective, "learning_rate": plan.learning_rate}
         params |= {"seed": plan.seed, "verbosity": -1, "deterministic": True, "device_type": _device(device)}
         params |= {"lambda_l2": plan.weight_decay}
+        if not _MAX_STEP_NAMES & self.params.keys():
+            params["max_delta_step"] = MAX_LEAF_STEP
         if self.objective != "binary":
             params["num_class"] = self.n_classes
         return params | self.params
