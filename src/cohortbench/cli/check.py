@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any, cast
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from cohortbench.cli.tables import make_console
-from cohortbench.cohorts import get_spec
-from cohortbench.privacy.twin import SchemaTwin
-from cohortbench.sandbox.check import CheckReport, check_bundle
-from cohortbench.sandbox.runs import RunOutcome
+
+if TYPE_CHECKING:
+    from cohortbench.sandbox.check import CheckReport
+    from cohortbench.sandbox.runs import RunOutcome
 
 
 def check(
@@ -26,6 +26,10 @@ def check(
     ] = False,
 ) -> None:
     """Run both phases of BUNDLE in the sandbox on a synthetic twin of the workspace (uses no quota)."""
+    from cohortbench.cohorts import get_spec
+    from cohortbench.privacy.twin import SchemaTwin
+    from cohortbench.sandbox.check import check_bundle
+
     twin = (
         SchemaTwin.from_dict(json.loads(schema.read_text()))
         if schema
