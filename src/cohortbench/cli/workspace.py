@@ -156,3 +156,35 @@ def create_user(
             session, name=name, display_name=display_name or None, actor=admin.name
         )
     typer.echo(f"user {name} created; API token (shown once): {token}")
+
+
+@user_app.command("list")
+def list_users(data_dir: DataDir = DEFAULT_DATA_DIR) -> None:
+    """The users of this deployment, with the prefixes of their live API tokens (never a token)."""
+    from cohortbench.service import users
+
+    with as_admin(data_dir) as (_platform, session, admin):
+        rows = users.list_users(session, actor=admin)
+    table = Table("name", "display name", "admin", "created", "live tokens")
+    for row in rows:
+        table.add_row(
+            row.name,
+            row.display_name,
+            "yes" if row.is_admin else "",
+            row.created_at.strftime("%Y-%m-%d %H:%M"),
+            ", ".join(f"{p}…" for p in row.token_prefixes) or "none",
+        )
+    console.print(table)
+
+
+@user_app.command("token-reset")
+def token_reset(
+    name: Annotated[str, typer.Argument(help="User name (`admin` for the administrator)")],
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+) -> None:
+    """Revoke every API token of NAME and print a new one (shown once; both steps audited)."""
+    from cohortbench.service import users
+
+    with as_admin(data_dir) as (_platform, session, admin):
+        token = users.reset_token(session, actor=admin, name=name)
+    typer.echo(f"old tokens of {name} revoked; new API token (shown once): {token}")
