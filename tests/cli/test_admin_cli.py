@@ -116,3 +116,21 @@ def test_exports_are_owner_only_and_refuse_other_suffixes(
     bad = run_cli(deployment, "export", "holdout", "tiny", "--out", str(tmp_path / "ids.xlsx"), code=1)
     assert ".csv or .parquet" in bad
     assert audit_actions(deployment) == before
+
+
+def test_check_on_a_local_workspace_and_without_one(deployment: Deployment, tmp_path: Path) -> None:
+    bundle = make_bundle(tmp_path / "bundle")
+    out = run_cli(deployment, "check", str(bundle), "--workspace", "tiny")
+    assert "baseline: succeeded" in out and "finetune: succeeded" in out
+    assert audit_actions(deployment)[-1] == "schema_twin.build"
+    missing = run_cli(deployment, "check", str(bundle), code=1)
+    assert "needs --workspace" in missing and "tiny" in missing and "dili, neuromuscular" in missing
+    unknown = run_cli(deployment, "check", str(bundle), "--workspace", "nope", code=1)
+    assert "no workspace named 'nope'" in unknown and "tiny" in unknown
+
+
+def test_check_without_a_deployment_lists_the_reference_cohorts(tmp_path: Path) -> None:
+    done = CliRunner().invoke(app, ["check", str(tmp_path), "--data-dir", str(tmp_path / "none")])
+    assert done.exit_code == 1
+    assert "no deployment at" in str(done.exception) and "dili, neuromuscular" in str(done.exception)
+    assert not (tmp_path / "none").exists()  # looking did not create a deployment
