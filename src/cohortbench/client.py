@@ -11,19 +11,25 @@ from __future__ import annotations
 
 import io
 import json
+import ssl
+import sys
 import time
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 import httpx
-import pandas as pd
-from tqdm.auto import tqdm
 
 from cohortbench.errors import CohortbenchError
 
+if TYPE_CHECKING:
+    # pandas is imported where a DataFrame is built: `cohortbench results` and `leaderboard` start
+    # without it (tests/cli/test_startup.py).
+    import pandas as pd
+
 FINAL = ("succeeded", "failed", "cancelled")
+PHASES = ("baseline", "finetune")
 
 
 class ApiError(CohortbenchError):
@@ -44,6 +50,22 @@ class Submission:
     status: str
     error: dict[str, Any] | None
 
+    def error_text(self) -> str | None:
+        """The failure in one line: `code (ExceptionType): detail`; None when it did not fail."""
+        return format_error(self.error)
+
+
+def format_error(error: dict[str, Any] | None) -> str | None:
+    """`code (ExceptionType): detail` from an API error object (code, exc_type, detail)."""
+    if not error:
+        return None
+    text = str(error.get("code") or "error")
+    if error.get("exc_type"):
+        text += f" ({error['exc_type']})"
+    if error.get("detail"):
+        text += f": {error['detail']}"
+    return text
+
 
 @dataclass(frozen=True)
 class SubmissionResult:
@@ -56,16 +78,41 @@ class SubmissionResult:
     submission: Submission
     runs: list[dict[str, Any]]
 
-    def metrics(self) -> pd.DataFrame:
+    def metric_rows(self) -> list[dict[str, Any]]:
+        """One dict per (phase, metric): phase, metric, value, low, high (no pandas needed)."""
         rows = []
         for run in self.runs:
             for name, item in (run.get("headline") or {}).items():
                 if isinstance(item, dict) and "value" in item:
-                    rows.append({"phase": run["phase"], "metric": name, **item})
-        return pd.DataFrame(rows, columns=["phase", "metric", "value", "low", "high"])
+                    rows.append(
+                        {
+                            "phase": run["phase"],
+                            "metric": name,
+                            "value": item.get("value"),
+                            "low": item.get("low"),
+                            "high": item.get("high"),
+                        }
+                    )
+        return rows
+
+    def run_errors(self) -> list[tuple[str, str]]:
+        """(phase, `code (ExceptionType): detail`) of each failed run."""
+        out = []
+        for run in self.runs:
+            text = format_error(run.get("error"))
+            if text:
+                out.append((str(run["phase"]), text))
+        return out
+
+    def metrics(self) -> pd.DataFrame:
+        import pandas as pd
+
+        return pd.DataFrame(self.metric_rows(), columns=["phase", "metric", "value", "low", "high"])
 
     def per_class(self) -> pd.DataFrame:
         """Recall per class: as released to a contributor (`per_class`), or exact for the owner."""
+        import pandas as pd
+
         rows = []
         for run in self.runs:
             released = run.get("per_class")
@@ -101,7 +148,7 @@ class Client:
 
     def __init__(self, url: str, token: str, *, timeout: float = 120.0, http: httpx.Client | None = None):
         """`http` lets tests pass an in-process client (e.g. starlette's TestClient)."""
-        self._http = http or httpx.Client(base_url=url.rstrip("/"), timeout=timeout)
+        self._http = http or httpx.Client(base_url=url.rstrip("/"), timeout=timeout, verify=_tls(url))
         self._auth = {"Authorization": f"Bearer {token}"}
 
     def close(self) -> None:
@@ -157,22 +204,30 @@ class Client:
         timeout: float = 3600.0,
         poll: float = 1.0,
         progress: bool = True,
+        stream: TextIO | None = None,
     ) -> Submission:
-        """Block until the submission's runs are done, with a progress bar over its phases."""
+        """Block until the submission's runs are done, showing each phase's status and elapsed time.
+
+        On a terminal one status line is redrawn in place; elsewhere (a log, a pipe, CI) one line is
+        written per change of state, so a log holds a few lines, not a carriage return per poll.
+        Progress goes to `stream` (standard error by default).
+        """
+        sid = _id(submission)
         deadline = time.monotonic() + timeout
-        with tqdm(total=2, desc=f"submission {_id(submission)}", disable=not progress, unit="phase") as bar:
-            while True:
-                body = self._get(f"/api/v1/submissions/{_id(submission)}")
-                done = sum(r["status"] in FINAL for r in body["runs"])
-                bar.update(done - bar.n)
-                bar.set_postfix_str(body["status"])
-                if body["status"] in FINAL:
-                    return _submission(body)
-                if time.monotonic() > deadline:
-                    raise TimeoutError(
-                        f"submission {_id(submission)} still {body['status']} after {timeout:.0f} s"
-                    )
-                time.sleep(poll)
+        shown = Progress(sid, stream if stream is not None else sys.stderr) if progress else None
+        while True:
+            body = self._get(f"/api/v1/submissions/{sid}")
+            if shown is not None:
+                shown.update(body)
+            if body["status"] in FINAL:
+                if shown is not None:
+                    shown.close(body)
+                return _submission(body)
+            if time.monotonic() > deadline:
+                if shown is not None:
+                    shown.close(body)
+                raise TimeoutError(f"submission {sid} still {body['status']} after {timeout:.0f} s")
+            time.sleep(poll)
 
     def results(self, submission: int | Submission) -> SubmissionResult:
         body = self._get(f"/api/v1/submissions/{_id(submission)}")
@@ -188,6 +243,8 @@ class Client:
 
 
 def leaderboard_frame(body: dict[str, Any]) -> pd.DataFrame:
+    import pandas as pd
+
     rows = []
     for row in body["rows"]:
         flat = {k: v for k, v in row.items() if not isinstance(v, dict)}
@@ -197,6 +254,82 @@ def leaderboard_frame(body: dict[str, Any]) -> pd.DataFrame:
             flat[f"{key}_low"], flat[f"{key}_high"] = item.get("low"), item.get("high")
         rows.append(flat)
     return pd.DataFrame(rows)
+
+
+@dataclass
+class Progress:
+    """The progress of one submission: its phases, their status and time since each started.
+
+    Elapsed times are measured by this client between polls (what it saw), not by the server.
+    """
+
+    submission_id: int
+    stream: TextIO
+    clock: Any = time.monotonic
+    started: float = field(default=0.0)
+    phase_started: dict[str, float] = field(default_factory=dict)
+    phase_ended: dict[str, float] = field(default_factory=dict)
+    last_state: tuple[str, ...] | None = None
+    live: bool = field(default=False)
+
+    def __post_init__(self) -> None:
+        self.started = self.clock()
+        isatty = getattr(self.stream, "isatty", None)
+        self.live = bool(isatty and isatty())
+
+    def _phases(self, body: dict[str, Any]) -> list[tuple[str, str]]:
+        return [(str(r["phase"]), str(r["status"])) for r in body.get("runs") or []]
+
+    def _elapsed(self, phase: str, now: float) -> float:
+        start = self.phase_started.get(phase)
+        if start is None:
+            return 0.0
+        return self.phase_ended.get(phase, now) - start
+
+    def line(self, body: dict[str, Any], now: float) -> str:
+        parts = []
+        for phase, status in self._phases(body):
+            if phase in self.phase_started:
+                parts.append(f"{phase} {status} {self._elapsed(phase, now):.1f} s")
+            else:
+                parts.append(f"{phase} {status}")
+        done = sum(status in FINAL for _phase, status in self._phases(body))
+        total = max(len(self._phases(body)), len(PHASES))
+        return (
+            f"submission {self.submission_id}: {body['status']} [{done}/{total} phases] "
+            + " · ".join(parts)
+            + f" ({now - self.started:.1f} s)"
+        )
+
+    def update(self, body: dict[str, Any]) -> None:
+        now = self.clock()
+        for phase, status in self._phases(body):
+            if status not in ("queued", "pending") and phase not in self.phase_started:
+                self.phase_started[phase] = now
+            if status in FINAL and phase not in self.phase_ended:
+                self.phase_ended[phase] = now
+        state = (str(body["status"]), *(f"{p}={s}" for p, s in self._phases(body)))
+        if self.live:
+            self.stream.write("\r\x1b[2K" + self.line(body, now))
+            self.stream.flush()
+        elif state != self.last_state:
+            self.stream.write(self.line(body, now) + "\n")
+            self.stream.flush()
+        self.last_state = state
+
+    def close(self, body: dict[str, Any]) -> None:
+        if self.live:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def _tls(url: str) -> ssl.SSLContext | bool:
+    """Certificate checks as usual for https. A plain-http URL uses no TLS, so the CA bundle (tens of
+    milliseconds to load, a third of the CLI's start-up) is not loaded: its context trusts no
+    certificate at all, so a stray https request fails instead of going unverified."""
+    if url.lower().startswith("https:"):
+        return True
+    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # verify_mode CERT_REQUIRED, check_hostname, no CA
 
 
 def _id(submission: int | Submission) -> int:

@@ -6,7 +6,18 @@ import sys
 
 import typer
 
-from cohortbench.cli import audit, check, cohort, contribute, demo, report, serve, workspace
+from cohortbench.cli import (
+    audit,
+    check,
+    cohort,
+    contribute,
+    demo,
+    export,
+    report,
+    serve,
+    submissions,
+    workspace,
+)
 from cohortbench.errors import CohortbenchError
 
 app = typer.Typer(
@@ -20,6 +31,8 @@ app.add_typer(cohort.app, name="cohort")
 app.add_typer(workspace.app, name="workspace")
 app.add_typer(workspace.user_app, name="user")
 app.add_typer(audit.app, name="audit")
+app.add_typer(submissions.app, name="submissions")
+app.add_typer(export.app, name="export")
 app.command("submit")(contribute.submit)
 app.command("results")(contribute.results)
 app.command("leaderboard")(contribute.leaderboard)

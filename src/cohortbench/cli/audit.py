@@ -15,7 +15,6 @@ import typer
 
 from cohortbench.cli.common import DEFAULT_DATA_DIR, DataDir, as_admin
 from cohortbench.cli.tables import make_console
-from cohortbench.store import audit as audit_log
 
 app = typer.Typer(help="The append-only, hash-chained audit trail.", no_args_is_help=True)
 console = make_console()
@@ -42,6 +41,8 @@ def verify(
 ) -> None:
     """Recompute the chain; exit 1 if an entry was modified, deleted, inserted or reordered, or
     (given the saved head) the chain was cut off or rewritten since."""
+    from cohortbench.store import audit as audit_log
+
     if file is not None:
         report = audit_log.verify_file(file, head=head, n_entries=entries)
     else:
@@ -71,6 +72,8 @@ def export(
     data_dir: DataDir = DEFAULT_DATA_DIR,
 ) -> None:
     """Write every entry, one JSON object a line (`audit verify --file` checks it offline)."""
+    from cohortbench.store import audit as audit_log
+
     with as_admin(data_dir) as (_platform, session, _admin):
         entries = audit_log.export(session)
     out.write_text("".join(json.dumps(e, sort_keys=True) + "\n" for e in entries), encoding="utf-8")

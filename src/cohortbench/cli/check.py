@@ -4,39 +4,83 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any, cast
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from cohortbench.cli.common import DEFAULT_DATA_DIR, DataDir, as_admin
 from cohortbench.cli.tables import make_console
-from cohortbench.cohorts import get_spec
-from cohortbench.privacy.twin import SchemaTwin
-from cohortbench.sandbox.check import CheckReport, check_bundle
-from cohortbench.sandbox.runs import RunOutcome
+from cohortbench.errors import ValidationError
+
+if TYPE_CHECKING:
+    from cohortbench.privacy.twin import SchemaTwin
+    from cohortbench.sandbox.check import CheckReport
+    from cohortbench.sandbox.runs import RunOutcome
 
 
 def check(
     bundle: Annotated[Path, typer.Argument(help="Bundle folder or .zip")],
-    workspace: Annotated[str, typer.Option("--workspace", help="dili or neuromuscular")] = "dili",
+    workspace: Annotated[
+        str,
+        typer.Option(
+            "--workspace",
+            help="A workspace of the local deployment (--data-dir), or a reference cohort: dili, neuromuscular",
+        ),
+    ] = "",
     schema: Annotated[Path | None, typer.Option("--schema", help="Schema twin JSON of a workspace")] = None,
     unsafe_no_sandbox: Annotated[
         bool, typer.Option("--unsafe-no-sandbox", help="Development only: run WITHOUT the sandbox")
     ] = False,
+    data_dir: DataDir = DEFAULT_DATA_DIR,
 ) -> None:
     """Run both phases of BUNDLE in the sandbox on a synthetic twin of the workspace (uses no quota)."""
-    twin = (
-        SchemaTwin.from_dict(json.loads(schema.read_text()))
-        if schema
-        else SchemaTwin.from_spec(cast(Any, get_spec(workspace)))
-    )
+    from cohortbench.privacy.twin import SchemaTwin
+    from cohortbench.sandbox.check import check_bundle
+
+    if schema is not None:
+        twin = SchemaTwin.from_dict(json.loads(schema.read_text()))
+    else:
+        twin = _twin(workspace, data_dir)
     report = check_bundle(bundle, twin, unsafe_no_sandbox=unsafe_no_sandbox)
     console = make_console()
     _summary(console, report)
     failed = [o for o in (report.baseline, report.finetune) if not o.ok]
     if failed:
         raise typer.Exit(1)
+
+
+def _local_workspaces(data_dir: Path) -> list[str]:
+    """Names of the local deployment's workspaces; none when there is no deployment at `data_dir`."""
+    from cohortbench.service import workspaces
+    from cohortbench.service.settings import Settings
+
+    settings = Settings.from_env(data_dir=data_dir)
+    if not settings.database_url and not (data_dir / "cohortbench.db").exists():
+        return []  # no deployment here: do not create one (nor its administrator) just to look
+    with as_admin(data_dir) as (_platform, session, admin):
+        return [c.name for c in workspaces.list_cards(session, actor=admin)]
+
+
+def _twin(workspace: str, data_dir: Path) -> SchemaTwin:
+    """A stored workspace's twin (from its cohort), else a reference cohort's (from its spec)."""
+    from cohortbench.cohorts import SPECS
+    from cohortbench.privacy.twin import SchemaTwin
+
+    local = _local_workspaces(data_dir)
+    if workspace in local:
+        from cohortbench.service import owner
+
+        with as_admin(data_dir) as (platform, session, admin):
+            return owner.schema_twin(platform, session, actor=admin, name=workspace)
+    if workspace in SPECS:
+        return SchemaTwin.from_spec(cast(Any, SPECS[workspace]))
+    where = f"workspaces of {data_dir}: {', '.join(local)}" if local else f"no deployment at {data_dir}"
+    choices = f"{where}; reference cohorts: {', '.join(sorted(SPECS))}; or --schema FILE"
+    if not workspace:
+        raise ValidationError(f"check needs --workspace NAME (or --schema FILE). Choices: {choices}")
+    raise ValidationError(f"no workspace named {workspace!r}. Choices: {choices}")
 
 
 def _summary(console: Console, report: CheckReport) -> None:

@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from cohortbench import cohorts
 from cohortbench.errors import ValidationError
 
 app = typer.Typer(help="Reference cohorts (DILI, neuromuscular).", no_args_is_help=True)
@@ -31,6 +30,8 @@ def generate(
     ] = "workspace",
 ) -> None:
     """Write a reference cohort (or a shifted-site cohort of the same schema) to FILE."""
+    from cohortbench import cohorts
+
     frame = cohorts.generate(name, seed=parse_seed(seed), site=site)
     cohorts.save_frame(frame, out)
     spec = cohorts.get_spec(name)

@@ -1,4 +1,9 @@
-"""Options shared by the command groups: the data directory, or a server URL and token."""
+"""Options shared by the command groups: the data directory, or a server URL and token.
+
+Start-up time matters here: `cohortbench --help`, `results` and `leaderboard` must not import the
+platform (SQLAlchemy, the cohorts, scikit-learn, pandas). Every heavy import sits inside the
+function that needs it; `tests/cli/test_startup.py` checks what `cohortbench.cli.app` pulls in.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +11,18 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from sqlalchemy.orm import Session
 
-from cohortbench.client import Client
 from cohortbench.errors import CohortbenchError
-from cohortbench.service.bootstrap import local_admin
-from cohortbench.service.platform import Platform
-from cohortbench.service.settings import Settings
-from cohortbench.store.models import User
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from cohortbench.client import Client
+    from cohortbench.service.platform import Platform
+    from cohortbench.store.models import User
 
 DataDir = Annotated[
     Path,
@@ -29,12 +35,17 @@ DEFAULT_URL = "http://127.0.0.1:8000"
 
 
 def open_platform(data_dir: Path, **overrides: object) -> Platform:
+    from cohortbench.service.platform import Platform
+    from cohortbench.service.settings import Settings
+
     return Platform.open(Settings.from_env(data_dir=data_dir, **overrides))
 
 
 @contextmanager
 def as_admin(data_dir: Path) -> Iterator[tuple[Platform, Session, User]]:
     """Owner commands on a local deployment act as its administrator."""
+    from cohortbench.service.bootstrap import local_admin
+
     platform = open_platform(data_dir)
     try:
         with platform.session() as session:
@@ -49,6 +60,8 @@ def as_admin(data_dir: Path) -> Iterator[tuple[Platform, Session, User]]:
 def client(url: str, token: str) -> Client:
     if not token:
         raise CohortbenchError("an API token is needed: pass --token or set COHORTBENCH_TOKEN")
+    from cohortbench.client import Client
+
     return Client(url, token)
 
 

@@ -12,10 +12,7 @@ from rich.table import Table
 
 from cohortbench.cli.common import DEFAULT_DATA_DIR, DataDir, as_admin
 from cohortbench.cli.tables import make_console
-from cohortbench.cohorts import load_frame
 from cohortbench.errors import ValidationError
-from cohortbench.service import users, workspaces
-from cohortbench.workspaces import Rules
 
 app = typer.Typer(help="Create and administer workspaces (owners).", no_args_is_help=True)
 user_app = typer.Typer(help="Users and API tokens (administrators).", no_args_is_help=True)
@@ -38,6 +35,10 @@ def create(
     data_dir: DataDir = DEFAULT_DATA_DIR,
 ) -> None:
     """Create a workspace from a CSV or Parquet table (the holdout split is seeded and stratified)."""
+    from cohortbench.cohorts import load_frame
+    from cohortbench.service import workspaces
+    from cohortbench.workspaces import Rules
+
     frame = load_frame(data)
     rules = Rules(quota=quota, budget_pflop=budget, end_date=_date(end_date))
     with as_admin(data_dir) as (platform, session, admin):
@@ -76,6 +77,8 @@ def update(
     data_dir: DataDir = DEFAULT_DATA_DIR,
 ) -> None:
     """Change rules, e.g. `--set quota=3 --set visibility='"live"'`."""
+    from cohortbench.service import workspaces
+
     changes: dict[str, Any] = {}
     for item in rule:
         key, sep, value = item.partition("=")
@@ -95,6 +98,8 @@ def update(
 @app.command("publish")
 def publish(name: str, data_dir: DataDir = DEFAULT_DATA_DIR) -> None:
     """Release the leaderboard to every member."""
+    from cohortbench.service import workspaces
+
     with as_admin(data_dir) as (_platform, session, admin):
         workspaces.publish(session, actor=admin, name=name)
     console.print(f"leaderboard of {name} published")
@@ -109,6 +114,8 @@ def invite(
     data_dir: DataDir = DEFAULT_DATA_DIR,
 ) -> None:
     """Invite a user to a workspace (or change their role)."""
+    from cohortbench.service import workspaces
+
     with as_admin(data_dir) as (_platform, session, admin):
         workspaces.invite(session, actor=admin, name=name, user_name=user, role=role, team=team or None)
     console.print(f"{user} is now {role} of {name}")
@@ -117,6 +124,8 @@ def invite(
 @app.command("list")
 def list_workspaces(data_dir: DataDir = DEFAULT_DATA_DIR) -> None:
     """The workspaces of this deployment as cards."""
+    from cohortbench.service import workspaces
+
     with as_admin(data_dir) as (_platform, session, admin):
         cards = workspaces.list_cards(session, actor=admin)
     table = Table("name", "records", "train/holdout", "end date", "compute (PF)", "submits", "resources")
@@ -140,8 +149,42 @@ def create_user(
     data_dir: DataDir = DEFAULT_DATA_DIR,
 ) -> None:
     """Create a user and print its API token (shown once)."""
+    from cohortbench.service import users
+
     with as_admin(data_dir) as (_platform, session, admin):
         _user, token = users.create_user(
             session, name=name, display_name=display_name or None, actor=admin.name
         )
     typer.echo(f"user {name} created; API token (shown once): {token}")
+
+
+@user_app.command("list")
+def list_users(data_dir: DataDir = DEFAULT_DATA_DIR) -> None:
+    """The users of this deployment, with the prefixes of their live API tokens (never a token)."""
+    from cohortbench.service import users
+
+    with as_admin(data_dir) as (_platform, session, admin):
+        rows = users.list_users(session, actor=admin)
+    table = Table("name", "display name", "admin", "created", "live tokens")
+    for row in rows:
+        table.add_row(
+            row.name,
+            row.display_name,
+            "yes" if row.is_admin else "",
+            row.created_at.strftime("%Y-%m-%d %H:%M"),
+            ", ".join(f"{p}…" for p in row.token_prefixes) or "none",
+        )
+    console.print(table)
+
+
+@user_app.command("token-reset")
+def token_reset(
+    name: Annotated[str, typer.Argument(help="User name (`admin` for the administrator)")],
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+) -> None:
+    """Revoke every API token of NAME and print a new one (shown once; both steps audited)."""
+    from cohortbench.service import users
+
+    with as_admin(data_dir) as (_platform, session, admin):
+        token = users.reset_token(session, actor=admin, name=name)
+    typer.echo(f"old tokens of {name} revoked; new API token (shown once): {token}")

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -15,6 +16,9 @@ from cohortbench.service.platform import Platform
 from cohortbench.service.submissions import get_submission
 from cohortbench.store import audit
 from cohortbench.store.models import AuditEntry, Run, User
+
+if TYPE_CHECKING:
+    from cohortbench.privacy.twin import SchemaTwin
 
 
 def _owner_run(session: Session, actor: User, submission_id: int, phase: str) -> Run:
@@ -92,3 +96,31 @@ def verify_audit(session: Session) -> dict[str, Any]:
         "first_bad_seq": report.first_bad_seq,
         "problem": report.problem,
     }
+
+
+def schema_twin(platform: Platform, session: Session, *, actor: User, name: str) -> SchemaTwin:
+    """The schema twin of a workspace's current cohort (`SchemaTwin.from_frame`: column types, class
+    shares and per-class ranges with small cells suppressed, no record). Owners only, audited: it is
+    what `cohortbench check --workspace NAME` synthesises fake data from."""
+    from cohortbench.privacy.twin import SchemaTwin
+    from cohortbench.service.workspaces import latest_version, load_cohort
+
+    workspace, role = get_workspace(session, actor, name)
+    require(role, "owner", action="building the schema twin")
+    version = latest_version(session, workspace)
+    train, holdout = load_cohort(platform, version, workspace)
+    twin = SchemaTwin.from_frame(
+        pd.concat([train, holdout], ignore_index=True),
+        id_column=workspace.id_column,
+        label_column=workspace.label_column,
+        classes=[str(c) for c in workspace.classes],
+        feature_groups=workspace.feature_groups,
+    )
+    audit.append(
+        session,
+        actor=actor.name,
+        action="schema_twin.build",
+        target=f"workspace:{workspace.name}",
+        payload={"cohort_version": version.version},
+    )
+    return twin

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import select
@@ -79,3 +80,40 @@ def get_user(session: Session, name: str) -> User:
 
         raise NotFoundError(f"no user named {name!r}")
     return user
+
+
+def _require_admin(actor: User, action: str) -> None:
+    if not actor.is_admin:
+        raise PermissionDeniedError(f"{action} needs an administrator")
+
+
+@dataclass(frozen=True)
+class UserRow:
+    """A user as an administrator lists them: never a token, only the prefixes of live ones."""
+
+    name: str
+    display_name: str
+    is_admin: bool
+    created_at: datetime
+    token_prefixes: tuple[str, ...]
+
+
+def list_users(session: Session, *, actor: User) -> list[UserRow]:
+    """Every user of the deployment with the prefixes of their unrevoked tokens (administrators)."""
+    _require_admin(actor, "listing users")
+    live: dict[int, list[str]] = {}
+    for token in session.scalars(select(ApiToken).where(ApiToken.revoked_at.is_(None)).order_by(ApiToken.id)):
+        live.setdefault(token.user_id, []).append(token.prefix)
+    return [
+        UserRow(u.name, u.display_name, u.is_admin, u.created_at, tuple(live.get(u.id, ())))
+        for u in session.scalars(select(User).order_by(User.name))
+    ]
+
+
+def reset_token(session: Session, *, actor: User, name: str) -> str:
+    """Revoke every token of user `name` and issue a new one, returned once (administrators; audited
+    as token.revoke then token.issue)."""
+    _require_admin(actor, "resetting a token")
+    user = get_user(session, name)
+    revoke_tokens(session, user=user, actor=actor.name)
+    return issue_token(session, user=user, actor=actor.name)
