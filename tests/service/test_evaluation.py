@@ -41,7 +41,12 @@ def test_a_fifo_in_the_saved_weights_fails_the_finetune_with_invalid_weights(
     done = alice.wait(sub, progress=False, timeout=60)
     runs = _runs(deployment, sub.id)
     assert runs["finetune"].status == "failed" and runs["finetune"].weights_artifact is None
-    assert runs["finetune"].public_error == {"code": "invalid_weights", "exc_type": None, "frames": [], "detail": None}
+    assert runs["finetune"].public_error == {
+        "code": "invalid_weights",
+        "exc_type": None,
+        "frames": [],
+        "detail": None,
+    }
     # the baseline was scored, so the submission succeeds (as for any failed finetune), with the code
     assert done.status == "succeeded" and done.error is not None
     assert done.error["code"] == "invalid_weights"
