@@ -79,10 +79,9 @@ class RunPublic(_Model):
     per_class: list[ClassOut]
 
 
-class SubmissionPublic(_Model):
-    """A submission as its contributor (and teammates) see it: released numbers only."""
+class _Submission(_Model):
+    """What both views of a submission carry; each adds its audience's error, runs and score step."""
 
-    audience: Literal["contributor"] = "contributor"
     id: int
     workspace: str
     contributor: str
@@ -93,15 +92,21 @@ class SubmissionPublic(_Model):
     claimed: dict[str, float]
     plan: dict[str, Any]
     bundle_sha256: str
-    score_step: float
     compute_pflop: float
     energy_kwh: float
     co2e_g: float
-    error: ErrorOut | None
     loss_trend: str
     top_groups: list[str]
     transfer: TransferOut | None
     ladder: Literal["accepted", "held"] | None = None
+
+
+class SubmissionPublic(_Submission):
+    """A submission as its contributor (and teammates) see it: released numbers only."""
+
+    audience: Literal["contributor"] = "contributor"
+    score_step: float
+    error: ErrorOut | None
     runs: list[RunPublic]
 
 
@@ -116,29 +121,12 @@ class RunOwner(_Model):
     result: dict[str, Any] | None
 
 
-class SubmissionOwner(_Model):
+class SubmissionOwner(_Submission):
     """A submission as the workspace owner sees it: exact numbers, the full scorer output."""
 
     audience: Literal["owner"] = "owner"
-    id: int
-    workspace: str
-    contributor: str
-    name: str
-    framework: str
-    status: str
-    created_at: str
-    claimed: dict[str, float]
-    plan: dict[str, Any]
-    bundle_sha256: str
     score_step: float | None = None
-    compute_pflop: float
-    energy_kwh: float
-    co2e_g: float
     error: ErrorOwner | None
-    loss_trend: str
-    top_groups: list[str]
-    transfer: TransferOut | None
-    ladder: Literal["accepted", "held"] | None = None
     runs: list[RunOwner]
 
 

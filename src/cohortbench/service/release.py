@@ -9,13 +9,11 @@ A field without a rule here does not reach a contributor: the public models forb
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any, Literal
 
 from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from cohortbench.privacy import coarsen_resources, protect_counts
@@ -47,7 +45,6 @@ from cohortbench.store.models import Submission, User, Workspace
 from cohortbench.workspaces import estimate_energy
 from cohortbench.workspaces.energy import DEFAULT_GRID_G_PER_KWH
 
-log = logging.getLogger(__name__)
 FINAL = ("succeeded", "failed", "cancelled")
 Rounder = Callable[[float], float]
 
@@ -655,22 +652,5 @@ def _released_compute(session: Session, workspace: Workspace, actor: User) -> fl
 
 
 def cards(session: Session, *, actor: User) -> list[WorkspaceCardOut]:
-    """Cards of the workspaces the actor belongs to (admins: all).
-
-    A workspace whose card cannot be built (a bad value stored before rules were validated) is left
-    out and logged: it is that workspace's error, not every user's listing's.
-    """
-    from cohortbench.service.access import role_in
-
-    out = []
-    for workspace in session.scalars(select(Workspace).order_by(Workspace.created_at)):
-        role = role_in(session, actor, workspace)
-        if role is None:
-            continue
-        try:
-            out.append(card(session, workspace, actor, role))
-        except SQLAlchemyError:
-            raise  # the database's trouble is the deployment's, not one workspace's
-        except Exception as exc:
-            log.warning("workspace %r left out of the listing: %s", workspace.name, workspaces.reason(exc))
-    return out
+    """Cards of the workspaces the actor belongs to; one that cannot be built is left out and logged."""
+    return workspaces.cards_of_members(session, actor, card)

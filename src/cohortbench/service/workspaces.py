@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -24,6 +25,7 @@ from cohortbench.store.models import CohortVersion, Membership, Submission, User
 from cohortbench.workspaces import Resources, Rules, frame_digest, split_holdout, validate_cohort
 from cohortbench.workspaces.cohort import CohortTable
 
+T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 
@@ -437,7 +439,14 @@ def card(session: Session, workspace: Workspace, user: User, role: str) -> Works
 
 
 def list_cards(session: Session, *, actor: User) -> list[WorkspaceCard]:
-    """Cards of the workspaces the actor belongs to (admins: all).
+    """Cards of the workspaces the actor belongs to (admins: all)."""
+    return cards_of_members(session, actor, card)
+
+
+def cards_of_members(
+    session: Session, actor: User, build: Callable[[Session, Workspace, User, str], T]
+) -> list[T]:
+    """`build(session, workspace, actor, role)` for each workspace the actor belongs to (admins: all).
 
     A workspace whose card cannot be built (a bad value stored before rules were validated) is
     left out and logged: it is that workspace's error, not every user's listing's.
@@ -450,7 +459,7 @@ def list_cards(session: Session, *, actor: User) -> list[WorkspaceCard]:
         if role is None:
             continue
         try:
-            cards.append(card(session, workspace, actor, role))
+            cards.append(build(session, workspace, actor, role))
         except SQLAlchemyError:
             raise  # the database's trouble is the deployment's, not one workspace's
         except Exception as exc:
