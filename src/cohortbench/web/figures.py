@@ -169,15 +169,19 @@ def leaderboard_forest(rows: Sequence[Any], metric_label: str) -> Svg:
     return interval_plot(points, x_label=metric_label, title=f"{metric_label} with 95% intervals")
 
 
-def roc_curves(results: Mapping[str, Mapping[str, Any]], critical: str) -> Svg:
-    """ROC of the critical class against the rest, one line per phase."""
-    curves = {
-        PHASE_TITLES[p]: (r["critical_curves"]["roc"]["x"], r["critical_curves"]["roc"]["y"])
+def _critical_curves(results: Mapping[str, Mapping[str, Any]], which: str) -> dict[str, tuple[Any, Any]]:
+    """One stored curve ("roc" or "pr") of the critical class per scored phase."""
+    return {
+        PHASE_TITLES[p]: (r["critical_curves"][which]["x"], r["critical_curves"][which]["y"])
         for p, r in results.items()
         if r.get("critical_curves")
     }
+
+
+def roc_curves(results: Mapping[str, Mapping[str, Any]], critical: str) -> Svg:
+    """ROC of the critical class against the rest, one line per phase."""
     return reliability_diagram(
-        curves,
+        _critical_curves(results, "roc"),
         title=f"ROC · class {critical} vs rest",
         x_label="False-positive rate (1 - specificity)",
         y_label="Sensitivity",
@@ -187,13 +191,8 @@ def roc_curves(results: Mapping[str, Mapping[str, Any]], critical: str) -> Svg:
 
 def pr_curves(results: Mapping[str, Mapping[str, Any]], critical: str) -> Svg:
     """Precision-recall of the critical class, one line per phase (no chance diagonal: it is the prevalence)."""
-    curves = {
-        PHASE_TITLES[p]: (r["critical_curves"]["pr"]["x"], r["critical_curves"]["pr"]["y"])
-        for p, r in results.items()
-        if r.get("critical_curves")
-    }
     return reliability_diagram(
-        curves,
+        _critical_curves(results, "pr"),
         title=f"Precision-recall · class {critical}",
         x_label="Recall",
         y_label="Precision",
