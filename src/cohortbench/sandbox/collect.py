@@ -81,7 +81,27 @@ def _read_success(request: RunRequest, mounts: Mounts, limits: Limits, use: Reso
     weights_dir = (
         weights if request.phase == "finetune" and weights.is_dir() and not weights.is_symlink() else None
     )
-    return RunOutcome(SUCCEEDED, predictions, permuted, losses, use, weights_dir)
+    return RunOutcome(
+        SUCCEEDED, predictions, permuted, losses, use, weights_dir, n_parameters=_model_size(output_dir)
+    )
+
+
+#: more than any model a workspace can run (a 10-trillion-parameter model does not fit the limits)
+MAX_MODEL_SIZE = 10**13
+
+
+def _model_size(output_dir: Path) -> int | None:
+    """The size resources.json reports, if it is a plausible count; anything else is no size.
+
+    Written by contributor code, so it is shown to the owner only and never charged or ranked.
+    """
+    try:
+        reported = out.read_json(output_dir / out.RESOURCES).get("n_parameters")
+    except (OSError, ValueError, AttributeError, CohortbenchError):
+        return None
+    if isinstance(reported, bool) or not isinstance(reported, int) or not 0 <= reported <= MAX_MODEL_SIZE:
+        return None
+    return reported
 
 
 def collect(

@@ -145,6 +145,9 @@ class RunOutcome:
     weights_dir: Path | None = None
     public_error: PublicError | None = None
     owner_log: OwnerLog = field(default_factory=OwnerLog)
+    #: the model's size as its adapter counted it in the sandbox (parameters; tree nodes for boosted
+    #: trees; initializer values for ONNX): untrusted, so the owner's only, never a contributor's
+    n_parameters: int | None = None
 
     @property
     def ok(self) -> bool:

@@ -31,6 +31,7 @@ from cohortbench.sandbox import PublicError, RunOutcome, RunRequest, SandboxSess
 from cohortbench.sandbox.runs import CANCELLED, PLATFORM_ERROR
 from cohortbench.scoring import PermutedPrediction, Result, score
 from cohortbench.service import ladder
+from cohortbench.service.paired_transfer import paired_transfer
 from cohortbench.service.platform import Platform
 from cohortbench.service.results import board_of, headline_of, limits_for
 from cohortbench.service.workspaces import load_cohort, rules_of, usage
@@ -56,6 +57,7 @@ def evaluate_submission(platform: Platform, ctx: JobContext) -> None:
         version = session.get(CohortVersion, submission.cohort_version_id)
         assert workspace is not None and version is not None
         train, holdout = load_cohort(platform, version, workspace)
+        y_holdout = _labels(holdout, workspace.label_column, tuple(workspace.classes))
     with tempfile.TemporaryDirectory(prefix="cohortbench-run-") as tmp:
         bundle_dir = Path(tmp) / "bundle"
         try:
@@ -70,7 +72,7 @@ def evaluate_submission(platform: Platform, ctx: JobContext) -> None:
                     return
                 _run_phase(platform, ctx, box, submission_id, phase, train, holdout)
     if not ctx.cancelled():
-        _finish(platform, submission_id)
+        _finish(platform, submission_id, y_holdout)
 
 
 def _run_phase(
@@ -194,7 +196,7 @@ def _store_outcome(
         run.finished_at = datetime.now(UTC)
         run.public_error = asdict(outcome.public_error) if outcome.public_error else None
         run.owner_log_artifact = platform.artifacts.put_bytes(_owner_text(outcome).encode("utf-8", "replace"))
-        run.resources = {**asdict(outcome.resources), "n_parameters": getattr(outcome, "n_parameters", None)}
+        run.resources = {**asdict(outcome.resources), "n_parameters": outcome.n_parameters}
         run.losses = {"train": [float(v) for v in outcome.losses]}
         if outcome.predictions is not None:
             run.predictions_artifact = platform.artifacts.put_bytes(_npy(outcome.predictions))
@@ -231,13 +233,22 @@ def _npy(array: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-def _finish(platform: Platform, submission_id: int) -> None:
-    """The handler ran both phases: settle the submission from its runs' outcomes."""
+def _finish(platform: Platform, submission_id: int, y_holdout: np.ndarray) -> None:
+    """The handler ran both phases: settle the submission from its runs' outcomes.
+
+    The fine-tune's paired verdict (service.paired_transfer) joins the board here, where the
+    predictions and the holdout labels are at hand.
+    """
     with platform.session() as session:
         submission = session.get(Submission, submission_id)
         if submission is None or submission.status in TERMINAL:
             return
         _settle(session, submission)
+        workspace = session.get(Workspace, submission.workspace_id)
+        assert workspace is not None
+        paired = paired_transfer(platform, session, submission, workspace, y_holdout)
+        if paired is not None:
+            submission.board = {**(submission.board or {}), "transfer": paired}
         ladder.decide(platform, session, submission)
     log.info("submission %s finished", submission_id)
 

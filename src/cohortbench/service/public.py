@@ -128,6 +128,7 @@ class SubmissionOwner(_Submission):
     score_step: float | None = None
     error: ErrorOwner | None
     runs: list[RunOwner]
+    paired_transfer: dict[str, Any] | None = None
 
 
 SubmissionOut = SubmissionPublic | SubmissionOwner

@@ -367,10 +367,13 @@ def _top_groups(view: results.SubmissionView, k: int) -> list[str]:
 def _negative_transfer(view: results.SubmissionView, metric: str) -> list[str] | None:
     """Metrics the fine-tune made worse (scoring.transfer: headline, log loss, Brier, critical recall).
 
-    From the stored Results, by disjoint intervals (conservative); None without both phases scored.
+    The paired bootstrap verdict stored at finish when there is one; else from the stored Results
+    by disjoint intervals (conservative); None without both phases scored.
     """
     from cohortbench.scoring import Result, transfer
 
+    if view.paired_transfer is not None:
+        return list(view.paired_transfer.get("worse_on") or [])
     scored = {r.phase: r.result for r in view.runs if r.result}
     if "baseline" not in scored or "finetune" not in scored:
         return None
@@ -463,6 +466,7 @@ def _owner_submission(view: results.SubmissionView, workspace: Workspace, grid: 
             )
             for r in view.runs
         ],
+        paired_transfer=view.paired_transfer,
     )
 
 

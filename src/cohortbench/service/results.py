@@ -68,6 +68,8 @@ class SubmissionView:
     compute_pflop: float
     error: dict[str, Any] | None
     runs: list[RunView] = field(default_factory=list)
+    #: scoring.Transfer with paired intervals, stored at finish (service.paired_transfer); owner-side
+    paired_transfer: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -148,6 +150,7 @@ def submission_view(session: Session, *, actor: User, submission_id: int) -> tup
         compute_pflop=float(submission.compute_pflop or 0.0),
         error=submission.public_error,
         runs=sorted(runs, key=lambda r: r.phase != "baseline"),
+        paired_transfer=(submission.board or {}).get("transfer"),
     ), role
 
 

@@ -227,6 +227,7 @@ RESOURCE_LABELS = {
     "memory": ("Peak memory", "{}"),
     "outcome": ("Exit", "{}"),
     "compute_pflop": ("Compute", "{:g} PF"),
+    "n_parameters": ("Model size (reported by the model)", "{:,} parameters or tree nodes"),
 }
 
 
@@ -265,9 +266,12 @@ def _submission_charts(
 
 
 def _transfer(view: SubmissionOwner, scored: dict[str, Any], metric: str) -> Any:
-    """Transfer ratios and the negative-transfer check from the stored Results (interval overlap)."""
-    from cohortbench.scoring import Result, transfer
+    """Transfer ratios and the negative-transfer check: the paired verdict stored when the submission
+    finished (service.paired_transfer), else from the stored Results by interval overlap."""
+    from cohortbench.scoring import Result, Transfer, transfer
 
+    if view.paired_transfer is not None:
+        return Transfer.from_dict(view.paired_transfer)
     if "baseline" not in scored:
         return None
     base = Result.from_dict(scored["baseline"])

@@ -40,9 +40,10 @@ def trusted_types(untrusted: list[str]) -> list[str]:
 
 
 def _fitted_arrays(estimator: Any) -> int:
+    """Learned values: the float arrays fitted on data (coef_, intercept_ ...), not classes_ or counters."""
     steps = [s for _, s in estimator.steps] if hasattr(estimator, "steps") else [estimator]
     arrays = [v for s in steps for k, v in vars(s).items() if k.endswith("_") and isinstance(v, np.ndarray)]
-    return sum(int(a.size) for a in arrays if a.dtype.kind in "fiu")
+    return sum(int(a.size) for a in arrays if a.dtype.kind == "f")
 
 
 def _rows(inputs: pd.DataFrame | np.ndarray, idx: np.ndarray) -> pd.DataFrame | np.ndarray:
