@@ -131,3 +131,31 @@ def test_an_identical_fine_tune_is_not_negative_transfer(dili: Holdout) -> None:
         baseline=base, finetune=base, y_true=dili.y, baseline_proba=dili.proba, finetune_proba=dili.proba
     )
     assert not t.negative_transfer and t.worse_on == ()
+
+
+def test_the_critical_auc_difference_is_paired_and_matches_sklearn(dili: Holdout) -> None:
+    bad = _worse(dili, 0.9)
+    c = compare(dili.y, bad, dili.proba, classes=CLASSES_4, critical_class="severe", n_resamples=500)
+    auc = c.get("critical_roc_auc")
+    positive = dili.y == CLASSES_4.index("severe")
+    ref_a = skm.roc_auc_score(positive, bad[:, CLASSES_4.index("severe")])
+    ref_b = skm.roc_auc_score(positive, dili.proba[:, CLASSES_4.index("severe")])
+    assert auc.a == pytest.approx(ref_a, abs=1e-12) and auc.b == pytest.approx(ref_b, abs=1e-12)
+    assert auc.difference.value == pytest.approx(ref_b - ref_a, abs=1e-12)
+    assert auc.difference.low is not None and auc.difference.low > 0
+
+
+def test_a_fine_tune_that_loses_the_critical_ranking_is_negative_transfer_on_its_auc(dili: Holdout) -> None:
+    """The critical column's scores are shuffled among the rows predicted as another class."""
+    k = CLASSES_4.index("severe")
+    fine_p = dili.proba.copy()
+    others = np.flatnonzero(dili.proba.argmax(1) != k)
+    rng = np.random.default_rng(3)
+    fine_p[others, k] = rng.permutation(fine_p[others, k])
+    fine_p /= fine_p.sum(axis=1, keepdims=True)
+    kw = {"classes": CLASSES_4, "critical_class": "severe", "n_resamples": 400}
+    base, fine = score(dili.y, dili.proba, **kw), score(dili.y, fine_p, **kw)
+    t = transfer(
+        baseline=base, finetune=fine, y_true=dili.y, baseline_proba=dili.proba, finetune_proba=fine_p
+    )
+    assert "critical_roc_auc" in t.worse_on and t.negative_transfer

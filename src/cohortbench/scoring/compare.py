@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy.stats import binomtest, chi2
 
-from cohortbench.scoring.bootstrap import draws, estimate
+from cohortbench.scoring.bootstrap import AucSpec, draws, estimate
 from cohortbench.scoring.codec import Serializable
 from cohortbench.scoring.engine import check_options
 from cohortbench.scoring.intervals import bootstrap_p_value
@@ -31,6 +31,8 @@ COMPARED = (
     "log_loss",
     "brier",
 )
+#: compared on the same paired draws, but computed from ranks rather than from sums
+RANK_COMPARED = ("critical_roc_auc",)
 
 
 @dataclass(frozen=True)
@@ -116,9 +118,16 @@ def compare(
     layout = Layout(k=len(inputs.classes), n_bins=1, critical=inputs.critical)
     fa, fb = features(inputs.y, inputs.proba, layout), features(inputs.y, pb, layout)
     both = np.concatenate([fa, fb], axis=1)
-    d = draws(inputs.y, both, partial(pair_metrics, layout=layout), [], n_resamples, seed)
+    positive = inputs.y == inputs.critical
+    aucs = [AucSpec(p[:, inputs.critical], positive) for p in (inputs.proba, pb)]
+    d = draws(inputs.y, both, partial(pair_metrics, layout=layout), aucs, n_resamples, seed)
+    # the critical class's AUC is rank-based, not a sum: its two bootstraps share the same draws
+    for kind in ("observed", "boot", "jack"):
+        table = getattr(d, kind)
+        table["a/critical_roc_auc"], table["b/critical_roc_auc"] = table["auc/0"], table["auc/1"]
+        table["diff/critical_roc_auc"] = table["auc/1"] - table["auc/0"]
     diffs = []
-    for metric in COMPARED:
+    for metric in (*COMPARED, *RANK_COMPARED):
         key = f"diff/{metric}"
         diffs.append(
             Difference(
