@@ -235,7 +235,7 @@ def channel_budget(policy: ReleasePolicy) -> list[ChannelItem]:
             "negative transfer",
             "transfer.negative_transfer (transfer.worse_on: owner only, null here)",
             "contributor code",
-            "yes / no / not assessed: headline, log loss, Brier or critical recall worse after fine-tuning",
+            "yes / no / not assessed: headline, log loss, Brier, critical recall or critical AUC worse after fine-tuning",
             1,
             3,
         ),
