@@ -30,6 +30,7 @@ PUBLIC_GETS: dict[str, type[BaseModel]] = {
     "/api/v1/workspaces": public.WorkspaceList,
     "/api/v1/workspaces/tiny": public.WorkspaceCardOut,
     "/api/v1/workspaces/tiny/eda": public.EdaOut,
+    "/api/v1/workspaces/tiny/schema": public.SchemaTwinOut,
     "/api/v1/workspaces/tiny/leaderboard": public.LeaderboardOut,
     "/api/v1/workspaces/tiny/submissions": public.SubmissionList,
     "/api/v1/submissions/{id}": public.SubmissionPublic,

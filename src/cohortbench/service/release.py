@@ -23,6 +23,7 @@ from cohortbench.sandbox import ERROR_CODES, Limits
 from cohortbench.sandbox.compute import CPU_PEAK_FLOP_PER_CORE_S, GPU_PEAK_FLOP_PER_S
 from cohortbench.sandbox.errors import DETAILS
 from cohortbench.service import ladder, results, workspaces
+from cohortbench.service.explain import public_message
 from cohortbench.service.public import (
     ClassOut,
     ErrorOut,
@@ -33,6 +34,7 @@ from cohortbench.service.public import (
     LeaderboardRowOut,
     RunOwner,
     RunPublic,
+    SchemaTwinOut,
     SubmissionOut,
     SubmissionOwner,
     SubmissionPublic,
@@ -82,7 +84,9 @@ RELEASED_FIELDS: dict[str, dict[str, str]] = {
         "per_class": "run outcome",
     },
     "ClassOut": {"name": FIXED, "support": "holdout class support", "recall": "run outcome"},
-    "ErrorOut": {"code": "run outcome", "exc_type": "run outcome", "detail": "run outcome"},
+    "ErrorOut": {
+        "code": "run outcome", "exc_type": "run outcome", "detail": "run outcome", "message": "derived numbers"
+    },
     "IntervalOut": {"value": "run outcome", "low": "run outcome", "high": "run outcome"},
     "TransferOut": {
         **dict.fromkeys(("baseline_ratio", "finetune_ratio", "gain"), "derived numbers"),
@@ -210,7 +214,12 @@ def summaries(
                 status=full.status,
                 created_at=full.created_at,
                 compute_pflop=full.compute_pflop,
-                error=ErrorOut(code=full.error.code, exc_type=full.error.exc_type, detail=full.error.detail)
+                error=ErrorOut(
+                    code=full.error.code,
+                    exc_type=full.error.exc_type,
+                    detail=full.error.detail,
+                    message=full.error.message,
+                )
                 if full.error
                 else None,
             )
@@ -245,7 +254,7 @@ def _public_submission(
         compute_pflop=compute,
         energy_kwh=energy[0],
         co2e_g=energy[1],
-        error=_error_out(view.error) if final else None,
+        error=_error_out(view.error, workspace, policy) if final else None,
         loss_trend=_trend(view) if final else "none",
         top_groups=_top_groups(view, policy.top_groups) if final and not held else [],
         transfer=_transfer(
@@ -304,7 +313,7 @@ def _public_run(
     return RunPublic(
         phase=run.phase,
         status=run.status,
-        error=_error_out(run.error),
+        error=_error_out(run.error, workspace, policy),
         wall_time=buckets.wall_time if buckets else None,
         memory=buckets.memory if buckets else None,
         headline=headline,
@@ -331,17 +340,26 @@ def _classes(result: Mapping[str, Any], policy: ReleasePolicy) -> list[ClassOut]
     return out
 
 
-def _error_out(error: Mapping[str, Any] | None) -> ErrorOut | None:
-    """Code and allow-listed exception name only: frames are the owner's (and `check`'s)."""
+def _error_out(
+    error: Mapping[str, Any] | None, workspace: Workspace, policy: ReleasePolicy
+) -> ErrorOut | None:
+    """Code, allow-listed exception name, fixed detail, and a sentence built from those and the public
+    schema (service.explain): frames and the sandbox's own text are the owner's (and `check`'s)."""
     if not error:
         return None
     code = str(error.get("code") or "crashed")
-    exc, detail = error.get("exc_type"), error.get("detail")
-    return ErrorOut(
-        code=code if code in ERROR_CODES else "crashed",
-        exc_type=_allowed(exc),
-        detail=detail if detail in DETAILS else None,
+    code = code if code in ERROR_CODES else "crashed"
+    exc, detail = _allowed(error.get("exc_type")), error.get("detail")
+    detail = detail if detail in DETAILS else None
+    message = public_message(
+        code,
+        exc,
+        detail,
+        n_holdout=policy.n_holdout,
+        classes=policy.classes,
+        features=[f for cols in (workspace.feature_groups or {}).values() for f in cols],
     )
+    return ErrorOut(code=code, exc_type=exc, detail=detail, message=message)
 
 
 def _allowed(name: Any) -> str | None:
@@ -618,6 +636,19 @@ def _warning(
         missed = 1.0 - critical.value
         return f"misses {missed:.0%} of class {critical_class} cases despite {best.value:.2f} on the headline metric"
     return None
+
+
+# --- the members' schema twin ---------------------------------------------------------------------
+
+
+def schema_twin(session: Session, *, actor: User, name: str, eda: Mapping[str, Any]) -> SchemaTwinOut:
+    """The workspace's twin for any member, from the released EDA `eda` (service.eda.workspace_eda) and
+    the public schema only (service.schema): post-processing of a release, so no channel of its own."""
+    from cohortbench.service import schema
+
+    workspace = _workspace(session, name)
+    n_records = workspaces.latest_version(session, workspace).n_records
+    return schema.twin_from_eda(workspace, eda, n_records=n_records)
 
 
 # --- workspace cards ----------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from cohortbench.service.public import (
     LeaderboardOut,
     MemberList,
     MemberOut,
+    SchemaTwinOut,
     WorkspaceCardOut,
     WorkspaceList,
 )
@@ -172,6 +173,14 @@ def add_member(name: str, member: MemberIn, session: SessionDep, user: CurrentUs
 def get_eda(name: str, platform: PlatformDep, session: SessionDep, user: CurrentUser) -> EdaOut:
     """Released aggregates only: small cells suppressed, no extremes (DP noise when the owner enables it)."""
     return EdaOut(**eda.workspace_eda(platform, session, actor=user, name=name))
+
+
+@router.get("/{name}/schema", response_model=SchemaTwinOut)
+def get_schema(name: str, platform: PlatformDep, session: SessionDep, user: CurrentUser) -> SchemaTwinOut:
+    """The schema twin for `cohortbench check --url`: columns, classes and coarse ranges derived from
+    the released EDA (any member; nothing beyond what the EDA page shows)."""
+    released = eda.workspace_eda(platform, session, actor=user, name=name)
+    return release.schema_twin(session, actor=user, name=name, eda=released)
 
 
 @router.get("/{name}/leaderboard", response_model=LeaderboardOut)
