@@ -24,6 +24,7 @@ from cohortbench.sandbox.compute import CPU_PEAK_FLOP_PER_CORE_S, GPU_PEAK_FLOP_
 from cohortbench.sandbox.errors import DETAILS
 from cohortbench.service import ladder, results, workspaces
 from cohortbench.service.explain import public_message
+from cohortbench.service.platform import Platform
 from cohortbench.service.public import (
     ClassOut,
     ErrorOut,
@@ -641,14 +642,17 @@ def _warning(
 # --- the members' schema twin ---------------------------------------------------------------------
 
 
-def schema_twin(session: Session, *, actor: User, name: str, eda: Mapping[str, Any]) -> SchemaTwinOut:
+def schema_twin(
+    platform: Platform, session: Session, *, actor: User, name: str, eda: Mapping[str, Any]
+) -> SchemaTwinOut:
     """The workspace's twin for any member, from the released EDA `eda` (service.eda.workspace_eda) and
     the public schema only (service.schema): post-processing of a release, so no channel of its own."""
     from cohortbench.service import schema
 
     workspace = _workspace(session, name)
     n_records = workspaces.latest_version(session, workspace).n_records
-    return schema.twin_from_eda(workspace, eda, n_records=n_records)
+    features = schema.feature_order(platform, session, workspace)
+    return schema.twin_from_eda(workspace, eda, n_records=n_records, features=features)
 
 
 # --- workspace cards ----------------------------------------------------------------------------

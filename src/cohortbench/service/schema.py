@@ -14,9 +14,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from cohortbench.privacy.released import round_significant
 from cohortbench.privacy.twin_columns import SPAN_SDS
+from cohortbench.service.platform import Platform
 from cohortbench.service.public import ColumnSchemaOut, SchemaTwinOut
+from cohortbench.service.workspaces import latest_version
 from cohortbench.store.models import Workspace
 
 DEFAULT_RANGE = (-2.0, 2.0)
@@ -66,9 +70,20 @@ def _column(
     )
 
 
-def twin_from_eda(workspace: Workspace, eda: Mapping[str, Any], *, n_records: int) -> SchemaTwinOut:
-    """The members' twin of `workspace` from its released EDA dict (`EdaRelease.to_dict`) and its
-    record count (public: the workspace card shows it)."""
+def feature_order(platform: Platform, session: Session, workspace: Workspace) -> list[str]:
+    """The workspace's feature columns in the stored table's order: the order of the model's X."""
+    import pyarrow.parquet as pq
+
+    version = latest_version(session, workspace)
+    names = pq.read_schema(platform.artifacts.path(version.data_artifact)).names
+    return [c for c in names if c not in (workspace.id_column, workspace.label_column, "__index_level_0__")]
+
+
+def twin_from_eda(
+    workspace: Workspace, eda: Mapping[str, Any], *, n_records: int, features: Sequence[str]
+) -> SchemaTwinOut:
+    """The members' twin of `workspace` from its released EDA dict (`EdaRelease.to_dict`), its record
+    count (public: the card shows it) and its feature columns in X's order (public: the schema)."""
     classes = [str(c) for c in workspace.classes]
     cells = (eda.get("class_distribution") or {}).get("cells") or {}
     total = _value((eda.get("class_distribution") or {}).get("total"))
@@ -77,11 +92,8 @@ def twin_from_eda(workspace: Workspace, eda: Mapping[str, Any], *, n_records: in
         count = _value(cells.get(c))
         shares[c] = None if count is None or not total else round(count / total, 2)
     summaries = eda.get("summaries") or {}
-    columns = [
-        _column(f, group, summaries.get(f) or {}, classes)
-        for group, cols in (workspace.feature_groups or {}).items()
-        for f in cols
-    ]
+    group_of = {f: g for g, cols in (workspace.feature_groups or {}).items() for f in cols}
+    columns = [_column(f, group_of.get(f, "other"), summaries.get(f) or {}, classes) for f in features]
     return SchemaTwinOut(
         id_column=workspace.id_column,
         label_column=workspace.label_column,

@@ -180,7 +180,7 @@ def get_schema(name: str, platform: PlatformDep, session: SessionDep, user: Curr
     """The schema twin for `cohortbench check --url`: columns, classes and coarse ranges derived from
     the released EDA (any member; nothing beyond what the EDA page shows)."""
     released = eda.workspace_eda(platform, session, actor=user, name=name)
-    return release.schema_twin(session, actor=user, name=name, eda=released)
+    return release.schema_twin(platform, session, actor=user, name=name, eda=released)
 
 
 @router.get("/{name}/leaderboard", response_model=LeaderboardOut)
