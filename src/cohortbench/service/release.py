@@ -139,7 +139,7 @@ def policy_of(session: Session, workspace: Workspace) -> ReleasePolicy:
     return ReleasePolicy.for_workspace(
         n_holdout=workspaces.latest_version(session, workspace).n_holdout,
         classes=tuple(workspace.classes),
-        n_groups=len(workspace.feature_groups or {}),
+        n_groups=len(importance_units(workspace)[1]),
         run_states=len(ERROR_CODES) + 2,  # succeeded, cancelled, and each failure code
         wall_seconds=Limits().wall_seconds,
         ladder=workspaces.rules_of(workspace).ladder,
@@ -257,7 +257,9 @@ def _public_submission(
         co2e_g=energy[1],
         error=_error_out(view.error, workspace, policy) if final else None,
         loss_trend=_trend(view) if final else "none",
-        top_groups=_top_groups(view, policy.top_groups) if final and not held else [],
+        top_groups=_top_groups(view, policy.top_groups, importance_units(workspace)[0])
+        if final and not held
+        else [],
         transfer=_transfer(
             _primary(runs, workspace.primary_metric),
             view.claimed.get(workspace.primary_metric),
@@ -373,12 +375,22 @@ def _trend(view: results.SubmissionView) -> str:
     return next((loss_trend(r.losses) for r in view.runs if r.phase == "finetune"), "none")
 
 
-def _top_groups(view: results.SubmissionView, k: int) -> list[str]:
-    """The k feature groups whose shuffling cost the final phase the most macro-F1, in order."""
+def importance_units(workspace: Workspace) -> tuple[Literal["group", "feature"], list[str]]:
+    """What importance is released over: the feature groups, or each feature when there is one group
+    only (a single bar says nothing). The policy counts these units, so the top-k rule and its bits
+    (privacy.channels "feature-group importance") hold either way."""
+    groups = workspace.feature_groups or {}
+    if len(groups) >= 2:
+        return "group", list(groups)
+    return "feature", [f for cols in groups.values() for f in cols]
+
+
+def _top_groups(view: results.SubmissionView, k: int, kind: str = "group") -> list[str]:
+    """The k groups (or features) whose shuffling cost the final phase the most macro-F1, in order."""
     final = next((r for r in reversed(view.runs) if r.result), None)
     if final is None or k == 0 or final.result is None:
         return []
-    groups = [i for i in final.result.get("importance") or [] if i.get("kind") == "group"]
+    groups = [i for i in final.result.get("importance") or [] if i.get("kind") == kind]
     scored = [(i["macro_f1"]["mean"], i["name"]) for i in groups if i["macro_f1"].get("mean") is not None]
     return [name for _mean, name in sorted(scored, key=lambda s: (-s[0], s[1]))[:k]]
 
@@ -460,7 +472,7 @@ def _owner_submission(view: results.SubmissionView, workspace: Workspace, grid: 
         co2e_g=energy.g_co2e,
         error=_error_owner(view.error),
         loss_trend=_trend(view),
-        top_groups=_top_groups(view, len(workspace.feature_groups or {})),
+        top_groups=_top_groups(view, len(importance_units(workspace)[1]), importance_units(workspace)[0]),
         transfer=_transfer(
             exact,
             view.claimed.get(workspace.primary_metric),
