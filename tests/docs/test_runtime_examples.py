@@ -34,9 +34,9 @@ def test_every_bundle_of_the_docs_passes_check_on_the_twin(tmp_path: Path) -> No
         classes=["benign", "malignant"],
         feature_groups=groups_by_prefix(features),
     )
-    twin = SchemaTwin(
-        **{**twin.__dict__, "columns": tuple(sorted(twin.columns, key=lambda c: features.index(c.name)))}
-    )
+    twin = replace(
+        twin, columns=tuple(sorted(twin.columns, key=lambda c: features.index(c.name)))
+    )  # X's order
     for name in BUNDLES:
         report = check_bundle(tmp_path / name, twin)
         assert report.ok, (name, report.problems())
