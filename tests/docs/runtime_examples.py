@@ -27,6 +27,7 @@ def run_examples(folder: Path) -> dict[str, Any]:
     """Write the `# file:` blocks and execute the others in `folder`; the shared namespace afterwards."""
     namespace: dict[str, Any] = {"__name__": "runtime_md"}
     cwd, path = Path.cwd(), list(sys.path)
+    folder.mkdir(parents=True, exist_ok=True)
     os.chdir(folder)
     try:
         for lang, code in blocks():
