@@ -91,12 +91,13 @@ def test_client_check_runs_the_bundle_on_the_servers_twin(deployment: Deployment
     assert any("bad_predictions" in p and "shape" in p for p in bad.problems()), bad.problems()
 
 
-def test_check_url_fetches_the_twin(deployment: Deployment, tmp_path: Path, monkeypatch: object) -> None:
+def test_check_url_fetches_the_twin(
+    deployment: Deployment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import cohortbench.cli.check as cli_check
 
     alice = deployment.client("alice")
-    setattr_ = monkeypatch.setattr  # type: ignore[attr-defined]
-    setattr_(cli_check, "client", lambda url, token: alice)
+    monkeypatch.setattr(cli_check, "client", lambda url, token: alice)
     app = typer.Typer()
     app.command()(check)
     app.command("other")(lambda: None)
@@ -119,3 +120,23 @@ def test_a_wrong_shape_on_real_data_is_stated_from_public_facts(
     text = done.error_text() or ""
     assert "wrong_shape" in text and "shape (60, 3)" in text and "0: low, 1: mid, 2: high" in text
     assert "(60, 2)" not in text  # the shape the model chose (sandbox-made) never leaves
+
+
+def test_submit_checks_on_the_twin_first_and_charges_nothing_on_a_public_fact_error(
+    deployment: Deployment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import cohortbench.cli.contribute as contribute
+
+    alice = deployment.client("alice")
+    monkeypatch.setattr(contribute, "client", lambda url, token: alice)
+    app = typer.Typer()
+    app.command()(contribute.submit)
+    app.command("other")(lambda: None)
+    bundle = wrong_shape_bundle(tmp_path / "bad")
+    refused = CliRunner().invoke(app, ["submit", "tiny", str(bundle), "--token", "t"])
+    assert refused.exit_code == 1
+    assert "bad_predictions" in refused.output and "not submitted" in refused.output
+    assert alice.workspace("tiny").card()["submissions_used"] == 0
+    sent = CliRunner().invoke(app, ["submit", "tiny", str(bundle), "--token", "t", "--no-check", "--no-wait"])
+    assert sent.exit_code == 0, sent.output
+    assert alice.workspace("tiny").card()["submissions_used"] == 1
