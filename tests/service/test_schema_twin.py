@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from cohortbench.cli.check import check
 from cohortbench.privacy.released import round_significant
+from cohortbench.privacy.twin import SchemaTwin
 
 from .conftest import CLASSES, Deployment, make_bundle
 
@@ -140,3 +141,36 @@ def test_submit_checks_on_the_twin_first_and_charges_nothing_on_a_public_fact_er
     sent = CliRunner().invoke(app, ["submit", "tiny", str(bundle), "--token", "t", "--no-check", "--no-wait"])
     assert sent.exit_code == 0, sent.output
     assert alice.workspace("tiny").card()["submissions_used"] == 1
+
+
+def test_withheld_percentiles_fall_back_to_released_means_or_a_standard_range() -> None:
+    """Under DP the EDA withholds percentiles and SDs: the twin uses what is released, nothing else."""
+    from cohortbench.service.schema import DEFAULT_RANGE, twin_from_eda
+    from cohortbench.store.models import Workspace
+
+    ws = Workspace(
+        id_column="pid", label_column="label", classes=["a", "b"], feature_groups={"g": ["x", "y", "z"]}
+    )
+    withheld = {"value": None, "protection": "withheld"}
+
+    def shown(v: float) -> dict[str, object]:
+        return {"value": v, "protection": "dp"}
+
+    eda = {
+        "class_distribution": {"cells": {"a": shown(60), "b": withheld}, "total": shown(100)},
+        "summaries": {
+            "x": {c: {"mean": shown(5.0), "sd": withheld, "p5": withheld, "p95": withheld} for c in "ab"},
+            "y": {c: {"mean": withheld, "sd": withheld, "p5": withheld, "p95": withheld} for c in "ab"},
+            "z": {"a": {"mean": shown(0.3), "p5": shown(0.0), "p95": shown(1.0)}, "b": {}},
+        },
+    }
+    twin = twin_from_eda(ws, eda, n_records=1234, features=["z", "x", "y"])
+    assert [c.name for c in twin.columns] == ["z", "x", "y"]  # X's order, not the groups'
+    x, y, z = twin.columns[1], twin.columns[2], twin.columns[0]
+    assert x.ranges == {"a": (5.0, 5.0), "b": (5.0, 5.0)} and y.ranges == {
+        "a": DEFAULT_RANGE,
+        "b": DEFAULT_RANGE,
+    }
+    assert z.kind == "binary" and z.ranges == {"a": (0.3, 0.3), "b": (0.3, 0.3)}
+    assert twin.class_shares == {"a": 0.6, "b": None} and twin.n_records == 1200
+    assert SchemaTwin.from_dict(twin.model_dump()).synthesize(20)["z"].isin([0, 1]).all()
