@@ -105,3 +105,26 @@ def test_groups_are_fixed_once_a_submission_exists(deployment: Deployment, tmp_p
             deployment.platform, session, actor=owner, name="tiny", description="ok"
         )
         assert ws.description == "ok"
+
+
+def test_the_api_updates_description_and_groups_for_owners_only(deployment: Deployment) -> None:
+    body = {"description": "Toy.", "feature_groups": {"strong": ["f0", "f1"], "rest": {"prefix": "f"}}}
+    denied = deployment.http.patch(
+        "/api/v1/workspaces/tiny",
+        json=body,
+        headers={"Authorization": f"Bearer {deployment.tokens['alice']}"},
+    )
+    assert denied.status_code == 403
+    done = deployment.http.patch(
+        "/api/v1/workspaces/tiny",
+        json=body,
+        headers={"Authorization": f"Bearer {deployment.tokens['owner']}"},
+    )
+    assert done.status_code == 200, done.text
+    assert done.json()["description"] == "Toy." and done.json()["feature_groups"] == {"strong": 2, "rest": 4}
+    bad = deployment.http.patch(
+        "/api/v1/workspaces/tiny",
+        json={"feature_groups": {"a": ["nope"]}},
+        headers={"Authorization": f"Bearer {deployment.tokens['owner']}"},
+    )
+    assert bad.status_code in (400, 422) and "nope" in bad.text

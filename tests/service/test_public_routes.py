@@ -17,6 +17,7 @@ from .conftest import Deployment, make_bundle
 #: operations only the owner or an administrator can call (they answer 403/404 to anyone else)
 OWNER_ONLY = {
     ("patch", "/api/v1/workspaces/{name}/rules"),
+    ("patch", "/api/v1/workspaces/{name}"),
     ("post", "/api/v1/workspaces/{name}/publish"),
     ("post", "/api/v1/workspaces/{name}/members"),
     ("get", "/api/v1/workspaces/{name}/members"),
