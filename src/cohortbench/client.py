@@ -2,6 +2,8 @@
 
 >>> from cohortbench import Client
 >>> cb = Client("http://127.0.0.1:8000", token)
+>>> cb.check("examples/dili/xgboost", "dili").problems()  # the server's schema twin, run here: no quota
+[]
 >>> sub = cb.submit("dili", "examples/dili/xgboost", plan={"epochs": 30})
 >>> cb.wait(sub)
 >>> cb.leaderboard("dili")
