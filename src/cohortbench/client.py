@@ -2,6 +2,8 @@
 
 >>> from cohortbench import Client
 >>> cb = Client("http://127.0.0.1:8000", token)
+>>> cb.check("examples/dili/xgboost", "dili").problems()  # the server's schema twin, run here: no quota
+[]
 >>> sub = cb.submit("dili", "examples/dili/xgboost", plan={"epochs": 30})
 >>> cb.wait(sub)
 >>> cb.leaderboard("dili")
@@ -27,6 +29,9 @@ if TYPE_CHECKING:
     # pandas is imported where a DataFrame is built: `cohortbench results` and `leaderboard` start
     # without it (tests/cli/test_startup.py).
     import pandas as pd
+
+    from cohortbench.privacy.twin import SchemaTwin
+    from cohortbench.sandbox.check import CheckReport
 
 FINAL = ("succeeded", "failed", "cancelled")
 PHASES = ("baseline", "finetune")
@@ -56,7 +61,8 @@ class Submission:
 
 
 def format_error(error: dict[str, Any] | None) -> str | None:
-    """`code (ExceptionType): detail` from an API error object (code, exc_type, detail)."""
+    """`code (ExceptionType): detail — message` from an API error object (code, exc_type, detail, and
+    the sentence the server built from public facts)."""
     if not error:
         return None
     text = str(error.get("code") or "error")
@@ -64,6 +70,8 @@ def format_error(error: dict[str, Any] | None) -> str | None:
         text += f" ({error['exc_type']})"
     if error.get("detail"):
         text += f": {error['detail']}"
+    if error.get("message"):
+        text += f" — {error['message']}"
     return text
 
 
@@ -141,6 +149,11 @@ class Workspace:
 
     def leaderboard(self) -> pd.DataFrame:
         return self.client.leaderboard(self.name)
+
+    def schema(self) -> dict[str, Any]:
+        """The workspace's schema twin (columns, classes, coarse ranges), as `check --schema` reads it."""
+        data: dict[str, Any] = self.client._get(f"/api/v1/workspaces/{self.name}/schema")
+        return data
 
 
 class Client:
@@ -228,6 +241,20 @@ class Client:
                     shown.close(body)
                 raise TimeoutError(f"submission {sid} still {body['status']} after {timeout:.0f} s")
             time.sleep(poll)
+
+    def schema_twin(self, workspace: str) -> SchemaTwin:
+        """The server's schema twin of `workspace` (any member; derived from the released EDA)."""
+        from cohortbench.privacy.twin import SchemaTwin
+
+        return SchemaTwin.from_dict(self.workspace(workspace).schema())
+
+    def check(self, bundle: str | Path, workspace: str, *, unsafe_no_sandbox: bool = False) -> CheckReport:
+        """Run both phases of `bundle` here, in the sandbox, on fake data drawn from the workspace's
+        schema twin: the exact columns, class order and class count of the server, no quota used.
+        `report.ok` says whether both phases succeeded; `report.problems()` what failed, in full."""
+        from cohortbench.sandbox.check import check_bundle
+
+        return check_bundle(Path(bundle), self.schema_twin(workspace), unsafe_no_sandbox=unsafe_no_sandbox)
 
     def results(self, submission: int | Submission) -> SubmissionResult:
         body = self._get(f"/api/v1/submissions/{_id(submission)}")

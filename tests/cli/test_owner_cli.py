@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -102,16 +103,15 @@ def test_audit_verify_and_export_detect_tampering(local: Path, tmp_path: Path) -
     assert broken.returncode == 1 and "modified" in broken.stdout
 
 
-@pytest.fixture
-def server(local: Path) -> Iterator[tuple[str, str]]:
-    token = _token(cli("user", "create", "alice", data_dir=local).stdout)
-    cli("workspace", "invite", "tiny", "alice", data_dir=local)
+@contextmanager
+def serve_at(data_dir: Path) -> Iterator[str]:
+    """`cohortbench serve` on a free port over `data_dir`; yields its URL, stops it after."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     env = {
         **os.environ,
-        "COHORTBENCH_DATA_DIR": str(local),
+        "COHORTBENCH_DATA_DIR": str(data_dir),
         "COHORTBENCH_BOOTSTRAP_RESAMPLES": "200",
         "COHORTBENCH_IMPORTANCE_REPEATS": "1",
     }
@@ -121,18 +121,27 @@ def server(local: Path) -> Iterator[tuple[str, str]]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                break
-        except OSError:
-            assert time.monotonic() < deadline and proc.poll() is None, "server did not start"
-            time.sleep(0.2)
-    yield url, token
-    proc.terminate()
-    proc.wait(timeout=20)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                    break
+            except OSError:
+                assert time.monotonic() < deadline and proc.poll() is None, "server did not start"
+                time.sleep(0.2)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+@pytest.fixture
+def server(local: Path) -> Iterator[tuple[str, str]]:
+    token = _token(cli("user", "create", "alice", data_dir=local).stdout)
+    cli("workspace", "invite", "tiny", "alice", data_dir=local)
+    with serve_at(local) as url:
+        yield url, token
 
 
 def test_contributor_submits_and_reads_the_leaderboard(server: tuple[str, str], tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ from .conftest import Deployment, make_bundle
 #: operations only the owner or an administrator can call (they answer 403/404 to anyone else)
 OWNER_ONLY = {
     ("patch", "/api/v1/workspaces/{name}/rules"),
+    ("patch", "/api/v1/workspaces/{name}"),
     ("post", "/api/v1/workspaces/{name}/publish"),
     ("post", "/api/v1/workspaces/{name}/members"),
     ("get", "/api/v1/workspaces/{name}/members"),
@@ -30,6 +31,7 @@ PUBLIC_GETS: dict[str, type[BaseModel]] = {
     "/api/v1/workspaces": public.WorkspaceList,
     "/api/v1/workspaces/tiny": public.WorkspaceCardOut,
     "/api/v1/workspaces/tiny/eda": public.EdaOut,
+    "/api/v1/workspaces/tiny/schema": public.SchemaTwinOut,
     "/api/v1/workspaces/tiny/leaderboard": public.LeaderboardOut,
     "/api/v1/workspaces/tiny/submissions": public.SubmissionList,
     "/api/v1/submissions/{id}": public.SubmissionPublic,

@@ -64,8 +64,45 @@ def test_every_page_renders_for_owner_and_contributor(app: Any, web: WebDeployme
 
 def test_workspace_card_shows_the_brief_facts(app: Any, web: WebDeployment) -> None:
     html = web.client(app, "owner").get("/").text
-    for fact in ("18 Feb 2027", "2 CPU (8.59 GB) | 1 GPU (22.49 GB)", "/ 100 PF", "4/5", "Participants"):
+    for fact in (
+        "18 Feb 2027",
+        "2 CPU (8.59 GB) | 1 GPU (22.49 GB)",
+        "/ 100 PF",
+        "5 per contributor",
+        "Participants",
+    ):
         assert fact in html
+    assert "4/5" not in html  # all contributors summed against a per-contributor quota means nothing
+
+
+def test_the_header_shows_the_viewers_own_quota_and_the_owner_each_members(
+    app: Any, web: WebDeployment
+) -> None:
+    alice = web.client(app, "alice").get("/w/dili").text
+    assert "you used 2/5 submissions" in alice and 'id="members"' not in alice
+    owner = web.client(app, "owner").get("/w/dili").text
+    assert "4/5" not in owner and "per contributor" in owner
+    members = owner[owner.index('id="members"') :]
+    members = members[: members.index("</table>")]
+    for who, used in (("alice", "2/5"), ("bob", "1/5"), ("carol", "1/5")):
+        row = members[members.index(f"<td>{who}</td>") :]
+        assert used in row[: row.index("</tr>")], who
+
+
+def test_the_eda_page_lists_every_feature_searchable_and_paged(app: Any, web: WebDeployment) -> None:
+    from cohortbench.cohorts import DILI
+
+    http = web.client(app, "alice")
+    first = http.get("/w/dili/eda").text
+    assert f"of {len(DILI.features)} features" in first and "page 1 of 5" in first
+    shown = [f for f in DILI.features if f'<th scope="row">{f}</th>' in first.split('id="all-features"')[1]]
+    assert len(shown) == 50
+    last = http.get("/w/dili/eda?p=5").text.split('id="all-features"')[1]
+    assert f'<th scope="row">{DILI.features[-1]}</th>' in last
+    found = http.get("/w/dili/eda?q=ALT").text.split('id="all-features"')[1]
+    assert '<th scope="row">ALT</th>' in found and "page 1 of" not in found
+    none = http.get("/w/dili/eda?q=zzzz").text
+    assert "No feature matches" in none
 
 
 def test_owner_sees_every_row_contributor_only_theirs(app: Any, web: WebDeployment) -> None:

@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from cohortbench.cli.common import DEFAULT_DATA_DIR, DataDir, as_admin
+from cohortbench.cli.common import DEFAULT_DATA_DIR, DataDir, as_admin, client
 from cohortbench.cli.tables import make_console
 from cohortbench.errors import ValidationError
 
@@ -26,8 +26,18 @@ def check(
         str,
         typer.Option(
             "--workspace",
-            help="A workspace of the local deployment (--data-dir), or a reference cohort: dili, neuromuscular",
+            help="A workspace of a server (with --url/--token), of the local deployment (--data-dir), "
+            "or a reference cohort: dili, neuromuscular",
         ),
+    ] = "",
+    url: Annotated[
+        str,
+        typer.Option(
+            "--url", envvar="COHORTBENCH_URL", help="Server to fetch the workspace's schema twin from"
+        ),
+    ] = "",
+    token: Annotated[
+        str, typer.Option("--token", envvar="COHORTBENCH_TOKEN", help="API token (with --url)")
     ] = "",
     schema: Annotated[Path | None, typer.Option("--schema", help="Schema twin JSON of a workspace")] = None,
     unsafe_no_sandbox: Annotated[
@@ -41,6 +51,10 @@ def check(
 
     if schema is not None:
         twin = SchemaTwin.from_dict(json.loads(schema.read_text()))
+    elif url:
+        if not workspace:
+            raise ValidationError("check --url needs --workspace NAME (a workspace of that server)")
+        twin = client(url, token).schema_twin(workspace)
     else:
         twin = _twin(workspace, data_dir)
     report = check_bundle(bundle, twin, unsafe_no_sandbox=unsafe_no_sandbox)
@@ -77,7 +91,10 @@ def _twin(workspace: str, data_dir: Path) -> SchemaTwin:
     if workspace in SPECS:
         return SchemaTwin.from_spec(cast(Any, SPECS[workspace]))
     where = f"workspaces of {data_dir}: {', '.join(local)}" if local else f"no deployment at {data_dir}"
-    choices = f"{where}; reference cohorts: {', '.join(sorted(SPECS))}; or --schema FILE"
+    choices = (
+        f"{where}; reference cohorts: {', '.join(sorted(SPECS))}; "
+        "a server's workspace with --url URL --token TOKEN; or --schema FILE"
+    )
     if not workspace:
         raise ValidationError(f"check needs --workspace NAME (or --schema FILE). Choices: {choices}")
     raise ValidationError(f"no workspace named {workspace!r}. Choices: {choices}")

@@ -17,7 +17,7 @@ from cohortbench.cli.common import DEFAULT_URL, Token, Url, client
 from cohortbench.cli.tables import leaderboard_table, make_console
 
 if TYPE_CHECKING:
-    from cohortbench.client import SubmissionResult
+    from cohortbench.client import Client, SubmissionResult
 
 console = make_console()
 
@@ -27,11 +27,20 @@ def submit(
     bundle: Annotated[Path, typer.Argument(help="Bundle folder or .zip")],
     plan: Annotated[str, typer.Option(help="JSON plan overrides, e.g. '{\"epochs\": 30}'")] = "{}",
     wait: Annotated[bool, typer.Option(help="Wait for the runs and print the results")] = True,
+    check: Annotated[
+        bool,
+        typer.Option(
+            help="First run the bundle here on the workspace's schema twin (no quota); submit only if it passes"
+        ),
+    ] = True,
     url: Url = DEFAULT_URL,
     token: Token = "",
 ) -> None:
-    """Submit a bundle (validated before the quota is charged)."""
+    """Submit a bundle: checked here on the server's schema twin first (unless --no-check), then
+    validated by the server before the quota is charged."""
     cb = client(url, token)
+    if check:
+        _precheck(cb, workspace, bundle)
     submission = cb.submit(workspace, bundle, plan=json.loads(plan))
     console.print(f"submission {submission.id} accepted ({submission.framework}, {submission.name})")
     if wait:
@@ -39,6 +48,23 @@ def submit(
         print_result(cb.results(submission))
         if submission.status == "failed":
             raise typer.Exit(1)
+
+
+def _precheck(cb: Client, workspace: str, bundle: Path) -> None:
+    """Both phases on fake data with the workspace's exact columns and classes: a wrong shape, a missing
+    column or a class count mismatch shows here in full, before a submission is used."""
+    console.print(
+        f"checking {bundle} on the schema twin of {workspace} (no quota used; --no-check skips this)"
+    )
+    report = cb.check(bundle, workspace)
+    if not report.ok:
+        for problem in report.problems():
+            console.print(f"[red]{escape(problem)}[/]", soft_wrap=True)
+        console.print(
+            f"not submitted: fix the bundle (`cohortbench check {bundle} --workspace {workspace} --url ...` shows the logs)"
+        )
+        raise typer.Exit(1)
+    console.print("check passed on the schema twin")
 
 
 def results(

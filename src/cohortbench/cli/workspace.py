@@ -32,15 +32,26 @@ def create(
     quota: Annotated[int, typer.Option(help="Submissions per contributor")] = 5,
     budget: Annotated[float, typer.Option(help="Compute budget per contributor, petaFLOP")] = 100.0,
     end_date: Annotated[str, typer.Option(help="YYYY-MM-DD; submissions refused after it")] = "",
+    description: Annotated[str, typer.Option(help="What the use case is, shown to members")] = "",
+    groups: Annotated[
+        Path | None,
+        typer.Option(
+            "--groups",
+            help='groups.toml: group = ["col", ...] or group = { prefix = "ast_" }; '
+            "default: groups from shared column-name prefixes",
+        ),
+    ] = None,
     data_dir: DataDir = DEFAULT_DATA_DIR,
 ) -> None:
     """Create a workspace from a CSV or Parquet table (the holdout split is seeded and stratified)."""
     from cohortbench.cohorts import load_frame
     from cohortbench.service import workspaces
-    from cohortbench.workspaces import Rules
+    from cohortbench.workspaces import Rules, groups_from_spec
 
     frame = load_frame(data)
     rules = Rules(quota=quota, budget_pflop=budget, end_date=_date(end_date))
+    features = [c for c in frame.columns if c not in (id_column, label)]
+    feature_groups = groups_from_spec(read_groups(groups), features) if groups else None
     with as_admin(data_dir) as (platform, session, admin):
         workspace = workspaces.create_workspace(
             platform,
@@ -55,9 +66,29 @@ def create(
             holdout_fraction=holdout,
             split_seed=seed,
             rules=rules,
+            feature_groups=feature_groups,
+            description=description,
         )
         card = workspaces.card(session, workspace, admin, "owner")
+        named = _groups_line(workspace.feature_groups)
     console.print(f"created workspace {card.name}: {card.n_train} train / {card.n_holdout} holdout records")
+    console.print(f"feature groups: {named}")
+
+
+def read_groups(path: Path) -> dict[str, Any]:
+    """A groups.toml file as a table (its [groups] table, or the whole file)."""
+    import tomllib
+
+    try:
+        data = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise ValidationError(f"{path}: not valid TOML: {exc}") from None
+    return data
+
+
+def _groups_line(groups: dict[str, list[str]]) -> str:
+    shown = ", ".join(f"{g} ({len(c)})" for g, c in list(groups.items())[:12])
+    return shown + (f", ... ({len(groups)} groups)" if len(groups) > 12 else "")
 
 
 def _date(text: str) -> date | None:
@@ -72,13 +103,40 @@ def _date(text: str) -> date | None:
 @app.command("update")
 def update(
     name: str,
-    rule: Annotated[list[str], typer.Option("--set", help="rule=value (JSON value), repeatable")],
+    rule: Annotated[
+        list[str] | None, typer.Option("--set", help="rule=value (JSON value), repeatable")
+    ] = None,
+    description: Annotated[str | None, typer.Option(help="New description shown to members")] = None,
+    groups: Annotated[
+        Path | None,
+        typer.Option("--groups", help="groups.toml replacing the feature groups (before any submission)"),
+    ] = None,
     reason: Annotated[str, typer.Option(help="Why (kept in the audit trail)")] = "",
     data_dir: DataDir = DEFAULT_DATA_DIR,
 ) -> None:
-    """Change rules, e.g. `--set quota=3 --set visibility='"live"'`."""
+    """Change rules (`--set quota=3 --set visibility='"live"'`), the description or the feature groups."""
     from cohortbench.service import workspaces
 
+    if not rule and description is None and groups is None:
+        raise ValidationError("nothing to update: give --set rule=value, --description or --groups")
+    if description is not None or groups is not None:
+        from cohortbench.service import describe
+
+        table = read_groups(groups) if groups else None
+        with as_admin(data_dir) as (platform, session, admin):
+            ws = describe.update_workspace(
+                platform,
+                session,
+                actor=admin,
+                name=name,
+                description=description,
+                groups=table,
+                reason=reason or None,
+            )
+            named = _groups_line(ws.feature_groups)
+        console.print(f"updated {name}: feature groups {named}")
+    if not rule:
+        return
     changes: dict[str, Any] = {}
     for item in rule:
         key, sep, value = item.partition("=")

@@ -259,7 +259,7 @@ def channel_budget(policy: ReleasePolicy) -> list[ChannelItem]:
         ),
         ChannelItem(
             "derived numbers",
-            "rank, status, transfer_ratio, transfer gain, warning, energy_kwh, co2e_g",
+            "rank, status, transfer_ratio, transfer gain, warning, energy_kwh, co2e_g, error.message",
             "scorer",
             "functions of the released numbers above and of public inputs: no new values",
             1,

@@ -35,6 +35,27 @@ class CheckReport:
     baseline: RunOutcome
     finetune: RunOutcome
 
+    @property
+    def ok(self) -> bool:
+        """Both phases succeeded on the twin."""
+        return self.baseline.ok and self.finetune.ok
+
+    def problems(self) -> list[str]:
+        """`phase: code (ExceptionType): message` of each failed phase, in full (the data is fake)."""
+        out = []
+        for phase, o in (("baseline", self.baseline), ("finetune", self.finetune)):
+            if o.ok:
+                continue
+            e = o.public_error
+            text = f"{phase}: {e.code if e else o.status}"
+            if e and e.exc_type:
+                text += f" ({e.exc_type})"
+            lines = (o.owner_log.message or o.owner_log.traceback).strip().splitlines()
+            if lines:
+                text += f": {lines[-1] if not o.owner_log.message else o.owner_log.message.strip()}"
+            out.append(text)
+        return out
+
 
 def twin_data(twin: SchemaTwin, *, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray, pd.DataFrame]:
     """(train features, train class indices, holdout features) drawn from the twin."""

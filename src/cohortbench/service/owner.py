@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -116,6 +117,8 @@ def schema_twin(platform: Platform, session: Session, *, actor: User, name: str)
         classes=[str(c) for c in workspace.classes],
         feature_groups=workspace.feature_groups,
     )
+    order = {c: i for i, c in enumerate(train.columns)}  # X's column order, not the groups'
+    twin = replace(twin, columns=tuple(sorted(twin.columns, key=lambda c: order.get(c.name, len(order)))))
     audit.append(
         session,
         actor=actor.name,

@@ -34,6 +34,8 @@ class ErrorOut(_Model):
     code: str
     exc_type: str | None = None
     detail: str | None = None
+    message: str | None = None
+    """What the workspace expected, from public facts only (service.explain), for the errors they explain."""
 
 
 class FrameOut(_Model):
@@ -251,3 +253,25 @@ class MeOut(_Model):
     name: str
     display_name: str | None
     is_admin: bool
+
+
+class ColumnSchemaOut(_Model):
+    """One feature of the members' schema twin: kind, group and per-class (p5, p95) or (rate, rate)."""
+
+    name: str
+    kind: Literal["float", "int", "binary"]
+    group: str
+    ranges: dict[str, tuple[float, float]]
+
+
+class SchemaTwinOut(_Model):
+    """The schema twin a member fetches for `cohortbench check`: derived from the released EDA only
+    (service.schema), in the shape `privacy.SchemaTwin.from_dict` reads."""
+
+    id_column: str
+    label_column: str
+    classes: list[str]
+    label_dtype: Literal["int", "str"]
+    class_shares: dict[str, float | None]
+    n_records: int
+    columns: list[ColumnSchemaOut]

@@ -23,6 +23,8 @@ from cohortbench.sandbox import ERROR_CODES, Limits
 from cohortbench.sandbox.compute import CPU_PEAK_FLOP_PER_CORE_S, GPU_PEAK_FLOP_PER_S
 from cohortbench.sandbox.errors import DETAILS
 from cohortbench.service import ladder, results, workspaces
+from cohortbench.service.explain import public_message
+from cohortbench.service.platform import Platform
 from cohortbench.service.public import (
     ClassOut,
     ErrorOut,
@@ -33,6 +35,7 @@ from cohortbench.service.public import (
     LeaderboardRowOut,
     RunOwner,
     RunPublic,
+    SchemaTwinOut,
     SubmissionOut,
     SubmissionOwner,
     SubmissionPublic,
@@ -82,7 +85,9 @@ RELEASED_FIELDS: dict[str, dict[str, str]] = {
         "per_class": "run outcome",
     },
     "ClassOut": {"name": FIXED, "support": "holdout class support", "recall": "run outcome"},
-    "ErrorOut": {"code": "run outcome", "exc_type": "run outcome", "detail": "run outcome"},
+    "ErrorOut": {
+        "code": "run outcome", "exc_type": "run outcome", "detail": "run outcome", "message": "derived numbers"
+    },
     "IntervalOut": {"value": "run outcome", "low": "run outcome", "high": "run outcome"},
     "TransferOut": {
         **dict.fromkeys(("baseline_ratio", "finetune_ratio", "gain"), "derived numbers"),
@@ -134,7 +139,7 @@ def policy_of(session: Session, workspace: Workspace) -> ReleasePolicy:
     return ReleasePolicy.for_workspace(
         n_holdout=workspaces.latest_version(session, workspace).n_holdout,
         classes=tuple(workspace.classes),
-        n_groups=len(workspace.feature_groups or {}),
+        n_groups=len(importance_units(workspace)[1]),
         run_states=len(ERROR_CODES) + 2,  # succeeded, cancelled, and each failure code
         wall_seconds=Limits().wall_seconds,
         ladder=workspaces.rules_of(workspace).ladder,
@@ -210,7 +215,12 @@ def summaries(
                 status=full.status,
                 created_at=full.created_at,
                 compute_pflop=full.compute_pflop,
-                error=ErrorOut(code=full.error.code, exc_type=full.error.exc_type, detail=full.error.detail)
+                error=ErrorOut(
+                    code=full.error.code,
+                    exc_type=full.error.exc_type,
+                    detail=full.error.detail,
+                    message=full.error.message,
+                )
                 if full.error
                 else None,
             )
@@ -245,9 +255,11 @@ def _public_submission(
         compute_pflop=compute,
         energy_kwh=energy[0],
         co2e_g=energy[1],
-        error=_error_out(view.error) if final else None,
+        error=_error_out(view.error, workspace, policy) if final else None,
         loss_trend=_trend(view) if final else "none",
-        top_groups=_top_groups(view, policy.top_groups) if final and not held else [],
+        top_groups=_top_groups(view, policy.top_groups, importance_units(workspace)[0])
+        if final and not held
+        else [],
         transfer=_transfer(
             _primary(runs, workspace.primary_metric),
             view.claimed.get(workspace.primary_metric),
@@ -304,7 +316,7 @@ def _public_run(
     return RunPublic(
         phase=run.phase,
         status=run.status,
-        error=_error_out(run.error),
+        error=_error_out(run.error, workspace, policy),
         wall_time=buckets.wall_time if buckets else None,
         memory=buckets.memory if buckets else None,
         headline=headline,
@@ -331,17 +343,26 @@ def _classes(result: Mapping[str, Any], policy: ReleasePolicy) -> list[ClassOut]
     return out
 
 
-def _error_out(error: Mapping[str, Any] | None) -> ErrorOut | None:
-    """Code and allow-listed exception name only: frames are the owner's (and `check`'s)."""
+def _error_out(
+    error: Mapping[str, Any] | None, workspace: Workspace, policy: ReleasePolicy
+) -> ErrorOut | None:
+    """Code, allow-listed exception name, fixed detail, and a sentence built from those and the public
+    schema (service.explain): frames and the sandbox's own text are the owner's (and `check`'s)."""
     if not error:
         return None
     code = str(error.get("code") or "crashed")
-    exc, detail = error.get("exc_type"), error.get("detail")
-    return ErrorOut(
-        code=code if code in ERROR_CODES else "crashed",
-        exc_type=_allowed(exc),
-        detail=detail if detail in DETAILS else None,
+    code = code if code in ERROR_CODES else "crashed"
+    exc, detail = _allowed(error.get("exc_type")), error.get("detail")
+    detail = detail if detail in DETAILS else None
+    message = public_message(
+        code,
+        exc,
+        detail,
+        n_holdout=policy.n_holdout,
+        classes=policy.classes,
+        features=[f for cols in (workspace.feature_groups or {}).values() for f in cols],
     )
+    return ErrorOut(code=code, exc_type=exc, detail=detail, message=message)
 
 
 def _allowed(name: Any) -> str | None:
@@ -354,12 +375,22 @@ def _trend(view: results.SubmissionView) -> str:
     return next((loss_trend(r.losses) for r in view.runs if r.phase == "finetune"), "none")
 
 
-def _top_groups(view: results.SubmissionView, k: int) -> list[str]:
-    """The k feature groups whose shuffling cost the final phase the most macro-F1, in order."""
+def importance_units(workspace: Workspace) -> tuple[Literal["group", "feature"], list[str]]:
+    """What importance is released over: the feature groups, or each feature when there is one group
+    only (a single bar says nothing). The policy counts these units, so the top-k rule and its bits
+    (privacy.channels "feature-group importance") hold either way."""
+    groups = workspace.feature_groups or {}
+    if len(groups) >= 2:
+        return "group", list(groups)
+    return "feature", [f for cols in groups.values() for f in cols]
+
+
+def _top_groups(view: results.SubmissionView, k: int, kind: str = "group") -> list[str]:
+    """The k groups (or features) whose shuffling cost the final phase the most macro-F1, in order."""
     final = next((r for r in reversed(view.runs) if r.result), None)
     if final is None or k == 0 or final.result is None:
         return []
-    groups = [i for i in final.result.get("importance") or [] if i.get("kind") == "group"]
+    groups = [i for i in final.result.get("importance") or [] if i.get("kind") == kind]
     scored = [(i["macro_f1"]["mean"], i["name"]) for i in groups if i["macro_f1"].get("mean") is not None]
     return [name for _mean, name in sorted(scored, key=lambda s: (-s[0], s[1]))[:k]]
 
@@ -444,7 +475,7 @@ def _owner_submission(view: results.SubmissionView, workspace: Workspace, grid: 
         co2e_g=energy.g_co2e,
         error=_error_owner(view.error),
         loss_trend=_trend(view),
-        top_groups=_top_groups(view, len(workspace.feature_groups or {})),
+        top_groups=_top_groups(view, len(importance_units(workspace)[1]), importance_units(workspace)[0]),
         transfer=_transfer(
             exact,
             view.claimed.get(workspace.primary_metric),
@@ -622,6 +653,22 @@ def _warning(
         missed = 1.0 - critical.value
         return f"misses {missed:.0%} of class {critical_class} cases despite {best.value:.2f} on the headline metric"
     return None
+
+
+# --- the members' schema twin ---------------------------------------------------------------------
+
+
+def schema_twin(
+    platform: Platform, session: Session, *, actor: User, name: str, eda: Mapping[str, Any]
+) -> SchemaTwinOut:
+    """The workspace's twin for any member, from the released EDA `eda` (service.eda.workspace_eda) and
+    the public schema only (service.schema): post-processing of a release, so no channel of its own."""
+    from cohortbench.service import schema
+
+    workspace = _workspace(session, name)
+    n_records = workspaces.latest_version(session, workspace).n_records
+    features = schema.feature_order(platform, session, workspace)
+    return schema.twin_from_eda(workspace, eda, n_records=n_records, features=features)
 
 
 # --- workspace cards ----------------------------------------------------------------------------

@@ -22,7 +22,14 @@ from cohortbench.service.platform import Platform
 from cohortbench.service.users import get_user
 from cohortbench.store import audit
 from cohortbench.store.models import CohortVersion, Membership, Submission, User, Workspace
-from cohortbench.workspaces import Resources, Rules, frame_digest, split_holdout, validate_cohort
+from cohortbench.workspaces import (
+    Resources,
+    Rules,
+    frame_digest,
+    groups_by_prefix,
+    split_holdout,
+    validate_cohort,
+)
 from cohortbench.workspaces.cohort import CohortTable
 
 T = TypeVar("T")
@@ -135,7 +142,7 @@ def create_workspace(
     )
     if critical_class not in table.classes:
         raise ValidationError(f"critical class {critical_class!r} is not one of {', '.join(table.classes)}")
-    groups = feature_groups or {"features": list(table.features)}
+    groups = feature_groups or groups_by_prefix(list(table.features))
     _check_groups(groups, table)
     rules = rules or Rules()
     workspace = Workspace(

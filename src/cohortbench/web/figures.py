@@ -143,15 +143,26 @@ def reliability(results: Mapping[str, Mapping[str, Any]]) -> Svg:
     return reliability_diagram(curves, counts=counts, title="Reliability (top label)")
 
 
+TOP_FEATURES_CHARTED = 20
+
+
 def group_importance(result: Mapping[str, Any], phase: str) -> Svg:
-    """Drop in macro-F1 when a feature group is shuffled (mean ± sd over repeats)."""
-    groups = [i for i in result["importance"] if i["kind"] == "group"] or list(result["importance"])
+    """Drop in macro-F1 when a feature group is shuffled (mean ± sd over repeats); per feature (the
+    TOP_FEATURES_CHARTED largest) when the workspace has a single group."""
+    items = list(result["importance"])
+    groups = [i for i in items if i["kind"] == "group"]
+    features = [i for i in items if i["kind"] == "feature"]
+    per_feature = len(groups) < 2 and bool(features)
+    if per_feature:
+        shown = sorted(features, key=lambda i: -(i["macro_f1"]["mean"] or 0.0))[:TOP_FEATURES_CHARTED]
+    else:
+        shown = groups or items
     return horizontal_bar_chart(
-        [i["name"] for i in groups],
-        [i["macro_f1"]["mean"] for i in groups],
-        errors=[i["macro_f1"]["std"] for i in groups],
+        [i["name"] for i in shown],
+        [i["macro_f1"]["mean"] for i in shown],
+        errors=[i["macro_f1"]["std"] for i in shown],
         x_label="Drop in macro-F1 when shuffled",
-        title=f"Feature-group importance · {PHASE_TITLES[phase]}",
+        title=f"{'Feature' if per_feature else 'Feature-group'} importance · {PHASE_TITLES[phase]}",
     )
 
 

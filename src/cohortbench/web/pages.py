@@ -117,8 +117,16 @@ def overview(request: Request, platform: PlatformDep, session: SessionDep, name:
 
 
 @router.get("/w/{name}/eda", response_class=HTMLResponse)
-def eda(request: Request, platform: PlatformDep, session: SessionDep, name: str) -> Response:
-    return page(request, session, "eda.html", lambda user: views.eda_page(platform, session, user, name))
+def eda(
+    request: Request, platform: PlatformDep, session: SessionDep, name: str, q: str = "", p: int = 1
+) -> Response:
+    """`q` filters the list of every feature by name or group, `p` pages it."""
+    return page(
+        request,
+        session,
+        "eda.html",
+        lambda user: views.eda_page(platform, session, user, name, q=q[:200], p=p),
+    )
 
 
 @router.get("/w/{name}/leaderboard", response_class=HTMLResponse)

@@ -20,6 +20,7 @@ from cohortbench.web.sorting import sort_rows
 
 CHARTED_FEATURES = 1  # per group, with a by-class plot and a histogram
 TABLED_FEATURES = 2  # per group, in the summary table
+FEATURES_PER_PAGE = 50  # in the list of every feature
 
 
 def class_labels(workspace: Workspace) -> dict[str, str]:
@@ -66,7 +67,12 @@ def _workspace_base(session: Session, user: User, name: str) -> tuple[Workspace,
 
 
 def overview_page(platform: Platform, session: Session, user: User, name: str) -> dict[str, Any]:
+    """About, cohort, classes, submissions; for the owner each member's use of the quota."""
     _workspace, ctx = _workspace_base(session, user, name)
+    if ctx["role"] == "owner":
+        from cohortbench.service.usage import member_usage
+
+        ctx["members"] = member_usage(session, actor=user, name=name, quota=ctx["card"].quota)
     aggregates = eda.workspace_eda(platform, session, actor=user, name=name)
     ctx.update(
         eda=aggregates,
@@ -78,9 +84,12 @@ def overview_page(platform: Platform, session: Session, user: User, name: str) -
     return ctx
 
 
-def eda_page(platform: Platform, session: Session, user: User, name: str) -> dict[str, Any]:
-    """Class distribution, feature groups by class, and the top features of each group."""
-    _workspace, ctx = _workspace_base(session, user, name)
+def eda_page(
+    platform: Platform, session: Session, user: User, name: str, *, q: str = "", p: int = 1
+) -> dict[str, Any]:
+    """Class distribution, feature groups by class, the top features of each group, and every feature
+    (searched by `q`, paged by `p`)."""
+    workspace, ctx = _workspace_base(session, user, name)
     release = eda.workspace_eda(platform, session, actor=user, name=name)
     labels = ctx["labels"]
     overview = release.get("group_overview") or {}
@@ -101,8 +110,33 @@ def eda_page(platform: Platform, session: Session, user: User, name: str) -> dic
         heatmap=figures.correlation(release),
         features=features,
         tabled=tabled,
+        listing=feature_listing(workspace.feature_groups or {}, release["summaries"], q=q, page=p),
     )
     return ctx
+
+
+def feature_listing(
+    groups: dict[str, list[str]], summaries: dict[str, Any], *, q: str, page: int
+) -> dict[str, Any]:
+    """One page of every feature (group, per-class released summary), filtered by a name/group search."""
+    needle = q.strip().lower()
+    rows = [
+        (g, f, summaries.get(f, {}))
+        for g, cols in groups.items()
+        for f in cols
+        if not needle or needle in f.lower() or needle in g.lower()
+    ]
+    pages = max(1, -(-len(rows) // FEATURES_PER_PAGE))
+    page = min(max(page, 1), pages)
+    start = (page - 1) * FEATURES_PER_PAGE
+    return {
+        "rows": rows[start : start + FEATURES_PER_PAGE],
+        "q": q,
+        "page": page,
+        "pages": pages,
+        "matched": len(rows),
+        "total": sum(len(c) for c in groups.values()),
+    }
 
 
 def _feature(release: dict[str, Any], group: str, feature: str, labels: dict[str, str]) -> dict[str, Any]:

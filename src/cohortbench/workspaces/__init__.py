@@ -2,6 +2,7 @@
 
 from cohortbench.workspaces.cohort import CohortTable, frame_digest, split_holdout, validate_cohort
 from cohortbench.workspaces.energy import Energy, estimate_energy, to_pflop
+from cohortbench.workspaces.groups import groups_by_prefix, groups_from_spec
 from cohortbench.workspaces.rules import (
     Resources,
     Rules,
@@ -19,6 +20,8 @@ __all__ = [
     "check_can_submit",
     "estimate_energy",
     "frame_digest",
+    "groups_by_prefix",
+    "groups_from_spec",
     "leaderboard_released",
     "split_holdout",
     "to_pflop",

@@ -20,6 +20,7 @@ from cohortbench.service.public import (
     LeaderboardOut,
     MemberList,
     MemberOut,
+    SchemaTwinOut,
     WorkspaceCardOut,
     WorkspaceList,
 )
@@ -147,6 +148,36 @@ def update_rules(name: str, body: RulesPatch, session: SessionDep, user: Current
     return workspaces.update_rules(session, actor=user, name=name, changes=changes, reason=reason).to_dict()
 
 
+class WorkspacePatch(BaseModel):
+    """A new description and/or feature groups (a groups.toml table as JSON), and why."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    description: str | None = Field(None, max_length=10_000)
+    feature_groups: dict[Annotated[str, Field(max_length=200)], list[str] | dict[str, str]] | None = None
+    reason: str | None = Field(None, max_length=1000)
+
+
+@router.patch("/{name}", response_model=WorkspaceCardOut)
+def update_workspace(
+    name: str, body: WorkspacePatch, platform: PlatformDep, session: SessionDep, user: CurrentUser
+) -> WorkspaceCardOut:
+    """Change the description or the feature groups (owners; groups only before the first submission)."""
+    from cohortbench.service import describe
+
+    workspace = describe.update_workspace(
+        platform,
+        session,
+        actor=user,
+        name=name,
+        description=body.description,
+        groups=body.feature_groups,
+        reason=body.reason,
+    )
+    session.flush()
+    return release.card(session, workspace, user, "owner", details=True)
+
+
 @router.post("/{name}/publish")
 def publish(name: str, session: SessionDep, user: CurrentUser) -> dict[str, str]:
     workspaces.publish(session, actor=user, name=name)
@@ -172,6 +203,14 @@ def add_member(name: str, member: MemberIn, session: SessionDep, user: CurrentUs
 def get_eda(name: str, platform: PlatformDep, session: SessionDep, user: CurrentUser) -> EdaOut:
     """Released aggregates only: small cells suppressed, no extremes (DP noise when the owner enables it)."""
     return EdaOut(**eda.workspace_eda(platform, session, actor=user, name=name))
+
+
+@router.get("/{name}/schema", response_model=SchemaTwinOut)
+def get_schema(name: str, platform: PlatformDep, session: SessionDep, user: CurrentUser) -> SchemaTwinOut:
+    """The schema twin for `cohortbench check --url`: columns, classes and coarse ranges derived from
+    the released EDA (any member; nothing beyond what the EDA page shows)."""
+    released = eda.workspace_eda(platform, session, actor=user, name=name)
+    return release.schema_twin(platform, session, actor=user, name=name, eda=released)
 
 
 @router.get("/{name}/leaderboard", response_model=LeaderboardOut)

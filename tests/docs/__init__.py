@@ -1,0 +1,1 @@
+"""Tests that execute the documentation's examples."""
