@@ -69,6 +69,54 @@ def _date(text: str) -> date | None:
         raise ValidationError(f"end date must be YYYY-MM-DD, got {text!r}") from None
 
 
+@app.command("grow")
+def grow(
+    name: Annotated[str, typer.Argument(help="Workspace name")],
+    data: Annotated[Path, typer.Option("--data", help="Batch of new records, .csv or .parquet")],
+    resplit: Annotated[
+        bool, typer.Option("--resplit", help="Re-split train/holdout (default: the holdout stays fixed)")
+    ] = False,
+    reason: Annotated[str, typer.Option(help="Why (kept in the audit trail; required with --resplit)")] = "",
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+) -> None:
+    """Add a batch of records as a new cohort version; new records join train unless --resplit."""
+    from cohortbench.cohorts import load_frame
+    from cohortbench.service import growth
+
+    batch = load_frame(data)
+    with as_admin(data_dir) as (platform, session, admin):
+        version = growth.grow(
+            platform, session, actor=admin, name=name, batch=batch, resplit=resplit, reason=reason or None
+        )
+        line = (
+            f"cohort version {version.version} of {name}: {version.n_records:,} records "
+            f"({version.n_train:,} train / {version.n_holdout:,} holdout, holdout "
+            f"{'re-split' if resplit else 'fixed'}), sha256 {version.sha256[:12]}"
+        )
+    console.print(line)
+
+
+@app.command("versions")
+def versions(name: str, data_dir: DataDir = DEFAULT_DATA_DIR) -> None:
+    """The cohort versions of a workspace: date, records, train/holdout and class counts."""
+    from cohortbench.service import release
+
+    with as_admin(data_dir) as (platform, session, admin):
+        listing = release.versions(platform, session, actor=admin, workspace_name=name)
+    table = Table("version", "created", "records", "train/holdout", "holdout", "classes")
+    for v in listing.data:
+        counts = v.class_counts or {}
+        table.add_row(
+            str(v.version),
+            v.created_at[:16].replace("T", " "),
+            f"{v.n_records:,}",
+            f"{v.n_train:,}/{v.n_holdout:,}",
+            "fixed" if v.holdout_fixed else "re-split",
+            " · ".join(f"{k} {'-' if c is None else c}" for k, c in counts.items()),
+        )
+    console.print(table)
+
+
 @app.command("update")
 def update(
     name: str,

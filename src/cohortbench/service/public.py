@@ -218,6 +218,23 @@ class WorkspaceList(_Model):
     count: int
 
 
+class CohortVersionOut(_Model):
+    """One cohort version: public sizes; class counts exact for the owner, else protected (see release)."""
+
+    version: int
+    created_at: str
+    n_records: int
+    n_train: int
+    n_holdout: int
+    holdout_fixed: bool
+    class_counts: dict[str, int | None] | None
+
+
+class CohortVersionList(_Model):
+    data: list[CohortVersionOut]
+    count: int
+
+
 class EdaOut(_Model):
     """The released EDA aggregates (privacy.release_eda): cohort-level, the same for every member."""
 

@@ -22,9 +22,13 @@ from cohortbench.privacy.leaderboard import step_rounder
 from cohortbench.sandbox import ERROR_CODES, Limits
 from cohortbench.sandbox.compute import CPU_PEAK_FLOP_PER_CORE_S, GPU_PEAK_FLOP_PER_S
 from cohortbench.sandbox.errors import DETAILS
-from cohortbench.service import ladder, results, workspaces
+from cohortbench.service import growth, ladder, results, workspaces
+from cohortbench.service.access import get_workspace
+from cohortbench.service.platform import Platform
 from cohortbench.service.public import (
     ClassOut,
+    CohortVersionList,
+    CohortVersionOut,
     ErrorOut,
     ErrorOwner,
     FrameOut,
@@ -126,6 +130,11 @@ RELEASED_FIELDS: dict[str, dict[str, str]] = {
         ),
         "compute_used_pflop": "derived numbers",
     },
+    # facts of the owner's cohort, not of a submission: no contributor code moves them
+    "CohortVersionOut": dict.fromkeys(
+        ("version", "created_at", "n_records", "n_train", "n_holdout", "holdout_fixed", "class_counts"), FIXED
+    ),
+    "CohortVersionList": dict.fromkeys(("data", "count"), FIXED),
 }  # fmt: skip
 
 
@@ -654,3 +663,38 @@ def _released_compute(session: Session, workspace: Workspace, actor: User) -> fl
 def cards(session: Session, *, actor: User) -> list[WorkspaceCardOut]:
     """Cards of the workspaces the actor belongs to; one that cannot be built is left out and logged."""
     return workspaces.cards_of_members(session, actor, card)
+
+
+# --- cohort versions ----------------------------------------------------------------------------
+
+
+def versions(platform: Platform, session: Session, *, actor: User, workspace_name: str) -> CohortVersionList:
+    """The cohort versions: sizes for every member; class counts exact for the owner.
+
+    A contributor gets the latest version's class counts under the small-cell rule (as on the EDA
+    page) and none for earlier versions: two versions' counts side by side would give each batch's
+    counts by difference, a small cell included.
+    """
+    workspace, role = get_workspace(session, actor, workspace_name)
+    views = growth.versions(platform, session, workspace)
+    out = []
+    for i, v in enumerate(views):
+        if role == "owner":
+            counts: dict[str, int | None] | None = dict(v.class_counts)
+        elif i == len(views) - 1:
+            cells = protect_counts(v.class_counts).cells
+            counts = {k: None if c.value is None else int(c.value) for k, c in cells.items()}
+        else:
+            counts = None
+        out.append(
+            CohortVersionOut(
+                version=v.version,
+                created_at=v.created_at.isoformat(),
+                n_records=v.n_records,
+                n_train=v.n_train,
+                n_holdout=v.n_holdout,
+                holdout_fixed=v.holdout_fixed,
+                class_counts=counts,
+            )
+        )
+    return CohortVersionList(data=out, count=len(out))

@@ -71,6 +71,7 @@ def overview_page(platform: Platform, session: Session, user: User, name: str) -
     ctx.update(
         eda=aggregates,
         class_chart=figures.class_distribution(aggregates, ctx["labels"]),
+        versions=release.versions(platform, session, actor=user, workspace_name=name),
         submissions=release.summaries(
             session, actor=user, workspace_name=name, grid_g_per_kwh=platform.settings.grid_g_per_kwh
         ),

@@ -13,9 +13,10 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from cohortbench.api.deps import CurrentUser, PlatformDep, SessionDep
 from cohortbench.api.uploads import json_object, multipart_form, multipart_openapi
 from cohortbench.errors import PermissionDeniedError, ValidationError
-from cohortbench.service import eda, release, workspaces
-from cohortbench.service.access import get_workspace
+from cohortbench.service import eda, growth, release, workspaces
+from cohortbench.service.access import get_workspace, require
 from cohortbench.service.public import (
+    CohortVersionList,
     EdaOut,
     LeaderboardOut,
     MemberList,
@@ -42,6 +43,7 @@ def list_workspaces(session: SessionDep, user: CurrentUser) -> WorkspaceList:
 
 
 COHORT_FILES = {"cohort": "CSV or Parquet table"}
+BATCH_FILES = {"batch": "CSV or Parquet table of new records, the cohort's columns"}
 _GROUPS = TypeAdapter(dict[Annotated[str, Field(max_length=200)], list[str]])
 
 
@@ -125,6 +127,58 @@ def _feature_groups(text: str) -> dict[str, list[str]]:
     except pydantic.ValidationError as exc:
         raise ValidationError(f"feature_groups: {explain(exc)}") from None
     return groups
+
+
+class GrowForm(BaseModel):
+    """The text fields beside a batch of new records."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    resplit: bool = Field(False, description="Re-split train/holdout (default: the holdout stays fixed)")
+    reason: str = Field("", max_length=1000, description="Why (audit trail; required with resplit)")
+
+
+@router.post(
+    "/{name}/versions",
+    status_code=201,
+    response_model=CohortVersionList,
+    openapi_extra=multipart_openapi(BATCH_FILES, GrowForm, required_files=("batch",)),
+)
+async def grow_cohort(
+    name: str, request: Request, platform: PlatformDep, session: SessionDep, user: CurrentUser
+) -> CohortVersionList:
+    """Add a batch of records as a new cohort version (owners). The role is checked before the body is read."""
+    _workspace, role = get_workspace(session, user, name)
+    require(role, "owner", action="growing the cohort")
+    session.rollback()  # no transaction held open while the body arrives
+    async with multipart_form(
+        request,
+        files={"batch": ".upload"},
+        fields=frozenset(GrowForm.model_fields),
+        max_file_bytes=platform.settings.max_upload_bytes,
+    ) as form:
+        batch_file = form.file("batch")
+        fields: GrowForm = form.validated(GrowForm)
+        batch = _read_table(batch_file.path, parquet=batch_file.filename.endswith(".parquet"))
+    growth.grow(
+        platform,
+        session,
+        actor=user,
+        name=name,
+        batch=batch,
+        resplit=fields.resplit,
+        reason=fields.reason or None,
+    )
+    session.flush()
+    return release.versions(platform, session, actor=user, workspace_name=name)
+
+
+@router.get("/{name}/versions", response_model=CohortVersionList)
+def list_versions(
+    name: str, platform: PlatformDep, session: SessionDep, user: CurrentUser
+) -> CohortVersionList:
+    """The cohort versions: sizes for every member, class counts exact for the owner only."""
+    return release.versions(platform, session, actor=user, workspace_name=name)
 
 
 @router.get("/{name}", response_model=WorkspaceCardOut)
