@@ -170,3 +170,25 @@ def test_the_workspace_page_lists_the_versions(deployment: Deployment) -> None:
     deployment.http.cookies.set(TOKEN_COOKIE, deployment.tokens["alice"])
     page = deployment.http.get("/w/tiny").text
     assert "240 / 60" in page and "earlier versions" in page
+
+
+def test_the_drift_report_is_the_owners_on_api_and_eda_page(deployment: Deployment) -> None:
+    from cohortbench.api.deps import TOKEN_COOKIE
+
+    shifted = batch(n_per_class=40)
+    shifted["f2"] = shifted["f2"] + 2.0  # a lab-platform offset on one feature
+    _grow(deployment, shifted)
+    owner = {"Authorization": f"Bearer {deployment.tokens['owner']}"}
+    report = deployment.http.get("/api/v1/workspaces/tiny/drift?reference=1&current=2", headers=owner).json()
+    assert report["flagged"] == ["f2"] and report["n_current"] == 120 and "quantile bins" in report["binning"]
+    split = deployment.http.get("/api/v1/workspaces/tiny/drift", headers=owner).json()
+    assert split["reference"] == "train of version 2" and split["n_current"] == 60
+    alice = {"Authorization": f"Bearer {deployment.tokens['alice']}"}
+    assert deployment.http.get("/api/v1/workspaces/tiny/drift", headers=alice).status_code == 403
+    bad = deployment.http.get("/api/v1/workspaces/tiny/drift?reference=2&current=1", headers=owner)
+    assert bad.status_code == 422 and "later version" in bad.text
+    deployment.http.cookies.set(TOKEN_COOKIE, deployment.tokens["owner"])
+    page = deployment.http.get("/w/tiny/eda").text
+    assert "Drift (owner only)" in page and "added in version 2" in page
+    deployment.http.cookies.set(TOKEN_COOKIE, deployment.tokens["alice"])
+    assert "Drift" not in deployment.http.get("/w/tiny/eda").text

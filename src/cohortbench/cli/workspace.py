@@ -117,6 +117,60 @@ def versions(name: str, data_dir: DataDir = DEFAULT_DATA_DIR) -> None:
     console.print(table)
 
 
+@app.command("drift")
+def drift(
+    name: Annotated[str, typer.Argument(help="Workspace name")],
+    reference: Annotated[int, typer.Option(help="Earlier cohort version (with --current)")] = 0,
+    current: Annotated[int, typer.Option(help="Later cohort version: its added records are compared")] = 0,
+    version: Annotated[int, typer.Option(help="Train vs holdout of this version (default: the latest)")] = 0,
+    top: Annotated[int, typer.Option(help="Features listed, largest PSI first")] = 15,
+    as_json: Annotated[bool, typer.Option("--json", help="The whole report as JSON")] = False,
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+) -> None:
+    """Drift report (owner): PSI and KS per feature with FDR-adjusted p-values, class priors, groups."""
+    from cohortbench.service import drift as service
+
+    with as_admin(data_dir) as (platform, session, admin):
+        if reference or current:
+            report = service.between_versions(
+                platform, session, actor=admin, name=name, reference=reference, current=current
+            )
+        else:
+            report = service.train_holdout(platform, session, actor=admin, name=name, version=version or None)
+    if as_json:
+        console.print_json(json.dumps(report.to_dict()))
+        return
+    console.print(
+        f"[bold]{report.current}[/bold] ({report.n_current:,}) against {report.reference} ({report.n_reference:,})"
+    )
+    console.print(report.binning)
+    flagged = ", ".join(report.flagged) or "none"
+    console.print(f"flagged at FDR {report.fdr:g} (KS, Benjamini-Hochberg): {flagged}")
+    table = Table("feature", "group", "PSI", "KS", "p", "q (BH)", "flagged", "ADWIN batch")
+    for f in sorted(report.features, key=lambda f: -f.psi)[:top]:
+        table.add_row(
+            f.name, f.group, f"{f.psi:.3f}", f"{f.ks_statistic:.3f}", f"{f.p_value:.2g}", f"{f.q_value:.2g}",
+            "yes" if f.flagged else "", "-" if f.adwin_batch is None else str(f.adwin_batch),
+        )  # fmt: skip
+    console.print(table)
+    groups = Table("group", "features", "flagged", "median PSI", "max PSI", "top feature")
+    for g in report.groups:
+        groups.add_row(
+            g.group,
+            str(g.n_features),
+            str(g.n_flagged),
+            f"{g.median_psi:.3f}",
+            f"{g.max_psi:.3f}",
+            g.top_feature,
+        )
+    console.print(groups)
+    c = report.classes
+    p = "-" if c.chi2_p_value is None else f"{c.chi2_p_value:.2g}"
+    console.print(
+        f"class priors: {c.reference} -> {c.current}; chi-square p {p}, total variation {c.total_variation:.3f}"
+    )
+
+
 @app.command("update")
 def update(
     name: str,

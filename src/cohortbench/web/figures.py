@@ -198,3 +198,14 @@ def pr_curves(results: Mapping[str, Mapping[str, Any]], critical: str) -> Svg:
         y_label="Precision",
         reference=None,
     )
+
+
+def drift_psi(report: Any, top: int = 15) -> Svg:
+    """The features with the largest PSI of a drift report (owner-only pages)."""
+    features = sorted(report.features, key=lambda f: -f.psi)[:top]
+    return horizontal_bar_chart(
+        [f"{f.name}{' *' if f.flagged else ''}" for f in features],
+        [f.psi for f in features],
+        x_label="Population stability index (* flagged by KS at the FDR level)",
+        title=f"Largest shifts · {report.current}",
+    )

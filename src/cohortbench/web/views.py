@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from cohortbench.service import eda, release, submissions
+from cohortbench.service import drift, eda, release, submissions
 from cohortbench.service.access import get_workspace
 from cohortbench.service.platform import Platform
 from cohortbench.service.public import IntervalOut, SubmissionOut, SubmissionOwner
@@ -103,7 +103,19 @@ def eda_page(platform: Platform, session: Session, user: User, name: str) -> dic
         features=features,
         tabled=tabled,
     )
+    if ctx["role"] == "owner":
+        ctx.update(owner_drift(platform, session, user, name))
     return ctx
+
+
+def owner_drift(platform: Platform, session: Session, user: User, name: str) -> dict[str, Any]:
+    """The owner's drift reports and their charts (EDA page, evidence report); call for owners only."""
+    latest = drift.latest(platform, session, actor=user, name=name)
+    charts = {
+        "batch": figures.drift_psi(latest.batch) if latest.batch else None,
+        "split": figures.drift_psi(latest.split),
+    }
+    return {"drift": latest, "drift_charts": charts}
 
 
 def _feature(release: dict[str, Any], group: str, feature: str, labels: dict[str, str]) -> dict[str, Any]:

@@ -7,13 +7,13 @@ from typing import Annotated, Any
 
 import pandas as pd
 import pydantic
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from cohortbench.api.deps import CurrentUser, PlatformDep, SessionDep
 from cohortbench.api.uploads import json_object, multipart_form, multipart_openapi
 from cohortbench.errors import PermissionDeniedError, ValidationError
-from cohortbench.service import eda, growth, release, workspaces
+from cohortbench.service import drift, eda, growth, release, workspaces
 from cohortbench.service.access import get_workspace, require
 from cohortbench.service.public import (
     CohortVersionList,
@@ -179,6 +179,31 @@ def list_versions(
 ) -> CohortVersionList:
     """The cohort versions: sizes for every member, class counts exact for the owner only."""
     return release.versions(platform, session, actor=user, workspace_name=name)
+
+
+@router.get("/{name}/drift")
+def get_drift(
+    name: str,
+    platform: PlatformDep,
+    session: SessionDep,
+    user: CurrentUser,
+    reference: Annotated[int | None, Query(ge=1)] = None,
+    current: Annotated[int | None, Query(ge=1)] = None,
+    version: Annotated[int | None, Query(ge=1)] = None,
+) -> dict[str, Any]:
+    """Owner only. `reference` and `current`: the records `current` added against `reference`'s;
+    else the holdout of `version` (default: the latest) against its train split."""
+    if reference is not None or current is not None:
+        if reference is None or current is None:
+            raise ValidationError(
+                "give both reference and current versions (or neither, for train vs holdout)"
+            )
+        report = drift.between_versions(
+            platform, session, actor=user, name=name, reference=reference, current=current
+        )
+    else:
+        report = drift.train_holdout(platform, session, actor=user, name=name, version=version)
+    return report.to_dict()
 
 
 @router.get("/{name}", response_model=WorkspaceCardOut)
