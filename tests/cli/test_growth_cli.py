@@ -23,3 +23,12 @@ def test_grow_adds_a_version_and_a_bad_batch_is_a_one_line_error(local: Path, tm
     listing = cli("workspace", "versions", "tiny", data_dir=local).stdout
     assert "300" in listing and "low 100" in listing
     assert sum("fixed" in line for line in listing.splitlines()) == 2  # no version from the refused batch
+
+
+def test_rerun_with_nothing_to_rerun_is_a_one_line_error(local: Path) -> None:
+    refused = cli("rerun", "tiny", "--version", "1", data_dir=local, check=False)
+    assert (
+        refused.returncode == 1 and "no succeeded submission to re-run on cohort version 1" in refused.stderr
+    )
+    bad = cli("rerun", "tiny", "--version", "1", "--submissions", "1,x", data_dir=local, check=False)
+    assert bad.returncode == 1 and "ids separated by commas" in bad.stderr

@@ -171,6 +171,7 @@ class LeaderboardRowOut(_Model):
     warning: str | None
     ladder: Literal["accepted", "held"] | None = None
     mine: bool
+    rerun_of: int | None = None  # the owner's re-run of that submission (owner's boards only)
 
 
 class LeaderboardOut(_Model):
@@ -182,6 +183,7 @@ class LeaderboardOut(_Model):
     released: bool
     n_holdout: int
     score_step: float | None
+    version: int | None = None  # the cohort version the board is restricted to (None: every version)
     rows: list[LeaderboardRowOut]
 
 

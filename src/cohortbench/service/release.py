@@ -100,7 +100,9 @@ RELEASED_FIELDS: dict[str, dict[str, str]] = {
         "error": "run outcome",
     },
     "LeaderboardRowOut": {
-        **dict.fromkeys(("submission_id", "contributor", "model", "framework", "claimed", "mine"), FIXED),
+        **dict.fromkeys(
+            ("submission_id", "contributor", "model", "framework", "claimed", "mine", "rerun_of"), FIXED
+        ),
         "rank": "derived numbers",
         "status": "completion time",
         "baseline": "run outcome",
@@ -116,7 +118,7 @@ RELEASED_FIELDS: dict[str, dict[str, str]] = {
     },
     "LeaderboardOut": {
         **dict.fromkeys(
-            ("workspace", "metric", "critical_class", "released", "n_holdout", "score_step"), FIXED
+            ("workspace", "metric", "critical_class", "released", "n_holdout", "score_step", "version"), FIXED
         ),
         "rows": "run outcome",
     },
@@ -512,9 +514,13 @@ def leaderboard(
     workspace_name: str,
     today: date | None = None,
     grid_g_per_kwh: float = DEFAULT_GRID_G_PER_KWH,
+    version: int | None = None,
 ) -> LeaderboardOut:
-    """Ranked rows from released scores (equal released scores share a rank, no hidden tie order)."""
-    board = results.board(session, actor=actor, workspace_name=workspace_name, today=today)
+    """Ranked rows from released scores (equal released scores share a rank, no hidden tie order).
+
+    `version`: only the submissions scored on that cohort version (and, for the owner, its re-runs).
+    """
+    board = results.board(session, actor=actor, workspace_name=workspace_name, today=today, version=version)
     workspace, owner = board.workspace, board.role == "owner"
     policy = policy_of(session, workspace)
     budget = workspaces.rules_of(workspace).budget_pflop
@@ -539,6 +545,7 @@ def leaderboard(
         released=board.released,
         n_holdout=board.n_holdout,
         score_step=None if owner else policy.score_step,
+        version=board.version,
         rows=ranked,
     )
 
@@ -609,7 +616,8 @@ def _row(
         co2e_g=co2,
         warning=_warning(best, crit, workspace.critical_class or ""),
         ladder=verdict,
-        mine=entry.user_id == actor.id,
+        mine=entry.user_id == actor.id and entry.rerun_of is None,
+        rerun_of=entry.rerun_of,
     )
 
 

@@ -209,3 +209,13 @@ def drift_psi(report: Any, top: int = 15) -> Svg:
         x_label="Population stability index (* flagged by KS at the FDR level)",
         title=f"Largest shifts · {report.current}",
     )
+
+
+def holdup(rows: Sequence[Any], metric_label: str) -> Svg:
+    """Each model's score per cohort version with its interval (owner's leaderboard)."""
+    points = [
+        (f"{r.contributor} · {r.model} · v{p.version}{' ▼' if p.dropped else ''}", p.value, p.low, p.high)
+        for r in rows
+        for p in r.points
+    ]
+    return interval_plot(points, x_label=metric_label, title="Score per cohort version (▼ significant drop)")

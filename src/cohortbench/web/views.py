@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from cohortbench.service import drift, eda, release, submissions
+from cohortbench.service import drift, eda, holdup, release, submissions
 from cohortbench.service.access import get_workspace
 from cohortbench.service.platform import Platform
 from cohortbench.service.public import IntervalOut, SubmissionOut, SubmissionOwner
@@ -130,12 +130,26 @@ def _feature(release: dict[str, Any], group: str, feature: str, labels: dict[str
 
 
 def leaderboard_page(
-    platform: Platform, session: Session, user: User, name: str, sort: str | None, order: str | None
+    platform: Platform,
+    session: Session,
+    user: User,
+    name: str,
+    sort: str | None,
+    order: str | None,
+    version: int | None = None,
 ) -> dict[str, Any]:
     _workspace, ctx = _workspace_base(session, user, name)
     board = release.leaderboard(
-        session, actor=user, workspace_name=name, grid_g_per_kwh=platform.settings.grid_g_per_kwh
+        session,
+        actor=user,
+        workspace_name=name,
+        grid_g_per_kwh=platform.settings.grid_g_per_kwh,
+        version=version,
     )
+    ctx["versions"] = release.versions(platform, session, actor=user, workspace_name=name)
+    if ctx["role"] == "owner" and ctx["versions"].count > 1:
+        series = holdup.holds_up(platform, session, actor=user, name=name)
+        ctx.update(holdup=series, holdup_chart=figures.holdup(series, ctx["metric_label"]))
     rows, sort_key, descending = sort_rows(board.rows, sort, order)
     ctx.update(
         board=board,

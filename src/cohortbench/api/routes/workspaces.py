@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -13,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from cohortbench.api.deps import CurrentUser, PlatformDep, SessionDep
 from cohortbench.api.uploads import json_object, multipart_form, multipart_openapi
 from cohortbench.errors import PermissionDeniedError, ValidationError
-from cohortbench.service import drift, eda, growth, release, workspaces
+from cohortbench.service import drift, eda, growth, holdup, release, rerun, workspaces
 from cohortbench.service.access import get_workspace, require
 from cohortbench.service.public import (
     CohortVersionList,
@@ -255,9 +256,40 @@ def get_eda(name: str, platform: PlatformDep, session: SessionDep, user: Current
 
 @router.get("/{name}/leaderboard", response_model=LeaderboardOut)
 def get_leaderboard(
-    name: str, platform: PlatformDep, session: SessionDep, user: CurrentUser
+    name: str,
+    platform: PlatformDep,
+    session: SessionDep,
+    user: CurrentUser,
+    version: Annotated[int | None, Query(ge=1, description="Only this cohort version's submissions")] = None,
 ) -> LeaderboardOut:
     """Ranked rows: released scores (on the workspace's grid) for members, exact for the owner."""
     return release.leaderboard(
-        session, actor=user, workspace_name=name, grid_g_per_kwh=platform.settings.grid_g_per_kwh
+        session,
+        actor=user,
+        workspace_name=name,
+        grid_g_per_kwh=platform.settings.grid_g_per_kwh,
+        version=version,
     )
+
+
+class RerunIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    version: int = Field(ge=1, description="Cohort version to re-run on")
+    submissions: list[int] | None = Field(None, max_length=1000, description="Default: every succeeded one")
+
+
+@router.post("/{name}/reruns", status_code=201)
+def post_rerun(name: str, body: RerunIn, session: SessionDep, user: CurrentUser) -> dict[str, Any]:
+    """Queue re-runs of stored bundles on another cohort version (owners; charged to the owner)."""
+    made = rerun.rerun(session, actor=user, name=name, version=body.version, submission_ids=body.submissions)
+    return {"version": body.version, "reruns": {str(m.rerun_of): m.id for m in made}}
+
+
+@router.get("/{name}/holdup")
+def get_holdup(
+    name: str, platform: PlatformDep, session: SessionDep, user: CurrentUser
+) -> list[dict[str, Any]]:
+    """Each model's score per cohort version and whether it dropped significantly (owners)."""
+    rows = holdup.holds_up(platform, session, actor=user, name=name)
+    return [{**asdict(r), "dropped": r.dropped} for r in rows]
