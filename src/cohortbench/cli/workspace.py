@@ -171,6 +171,27 @@ def drift(
     )
 
 
+@app.command("audit-labels")
+def audit_labels(
+    name: Annotated[str, typer.Argument(help="Workspace name")],
+    version: Annotated[int, typer.Option(help="Cohort version (default: the latest)")] = 0,
+    top: Annotated[int, typer.Option(help="Suspects listed, most suspect first")] = 40,
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+) -> None:
+    """Label audit (owner): records whose given label the rest of the cohort contradicts (cleanlab)."""
+    from cohortbench.service import label_audit
+
+    with as_admin(data_dir) as (platform, session, admin):
+        result = label_audit.audit_cohort(platform, session, actor=admin, name=name, version=version or None)
+    console.print(
+        f"{result.n_flagged} of {result.n_records:,} records flagged; reference model: {result.reference_model}"
+    )
+    table = Table("rank", "record", "given", "suggested", "P(given), out of fold")
+    for i, s in enumerate(result.suspects[:top], start=1):
+        table.add_row(str(i), s.record_id, s.given, s.suggested, f"{s.self_confidence:.3f}")
+    console.print(table)
+
+
 @app.command("update")
 def update(
     name: str,

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from cohortbench.api.deps import CurrentUser, PlatformDep, SessionDep
 from cohortbench.api.uploads import json_object, multipart_form, multipart_openapi
 from cohortbench.errors import PermissionDeniedError, ValidationError
-from cohortbench.service import drift, eda, growth, holdup, release, rerun, workspaces
+from cohortbench.service import drift, eda, growth, holdup, label_audit, release, rerun, workspaces
 from cohortbench.service.access import get_workspace, require
 from cohortbench.service.public import (
     CohortVersionList,
@@ -205,6 +205,18 @@ def get_drift(
     else:
         report = drift.train_holdout(platform, session, actor=user, name=name, version=version)
     return report.to_dict()
+
+
+@router.post("/{name}/label-audit")
+def post_label_audit(
+    name: str,
+    platform: PlatformDep,
+    session: SessionDep,
+    user: CurrentUser,
+    version: Annotated[int | None, Query(ge=1)] = None,
+) -> dict[str, Any]:
+    """Owner only, audited: suspect labels (record id, given and suggested label), most suspect first."""
+    return label_audit.audit_cohort(platform, session, actor=user, name=name, version=version).to_dict()
 
 
 @router.get("/{name}", response_model=WorkspaceCardOut)
