@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -10,6 +10,9 @@ from rich.table import Table
 from cohortbench.cli.common import DEFAULT_DATA_DIR, DataDir, as_admin
 from cohortbench.cli.tables import make_console
 from cohortbench.errors import ValidationError
+
+if TYPE_CHECKING:
+    from cohortbench.service.holdup import HoldUp
 
 console = make_console()
 
@@ -57,6 +60,11 @@ def holdup(
 
     with as_admin(data_dir) as (platform, session, admin):
         rows = service.holds_up(platform, session, actor=admin, name=name)
+    console.print(holdup_table(rows))
+
+
+def holdup_table(rows: list[HoldUp]) -> Table:
+    """Each model's score per cohort version, its change against the first, and the drop flag."""
     table = Table(
         "submission", "contributor", "model", "version", "phase", "score (95% CI)", "vs first", "drop"
     )
@@ -72,7 +80,7 @@ def holdup(
                 f"#{p.submission_id}", row.contributor, row.model, str(p.version), p.phase, score, diff,
                 "[red]significant drop[/red]" if p.dropped else "",
             )  # fmt: skip
-    console.print(table)
+    return table
 
 
 def _num(value: float | None) -> str:
