@@ -74,7 +74,9 @@ def test_pathway_contributor_beats_the_internal_baseline(summary: dict) -> None:
 
 
 @pytest.mark.slow
-def test_the_second_site_batch_flags_its_analyser_features_and_the_contributors_are_rerun(summary: dict) -> None:
+def test_the_second_site_batch_flags_its_analyser_features_and_the_contributors_are_rerun(
+    summary: dict,
+) -> None:
     growth = summary["growth"]
     assert growth["version"] == 2 and sorted(growth["flagged"]) == ["ALT", "AST"]
     assert len(growth["reruns"]) == 3

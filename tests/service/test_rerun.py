@@ -109,3 +109,22 @@ def test_a_rerun_is_refused_by_name(deployment: Deployment, tmp_path: Path) -> N
         rerun.rerun(session, actor=owner, name="tiny", version=2)
         with pytest.raises(ConflictError, match=f"already evaluated on cohort version 2.*{original}"):
             rerun.rerun(session, actor=owner, name="tiny", version=2)
+
+
+def test_the_demos_growth_act_grows_reports_and_reruns(deployment: Deployment, tmp_path: Path) -> None:
+    from cohortbench.demo.growth import grow_and_rerun
+    from cohortbench.service.worker import start_embedded_worker
+
+    deployment.client("alice").submit("tiny", make_bundle(tmp_path / "bundle"))
+    deployment.run_jobs()
+    shifted = batch()
+    shifted["f2"] = shifted["f2"] + 2.0  # the second site's lab platform reads f2 higher
+    thread, stop = start_embedded_worker(deployment.platform)
+    try:
+        summary = grow_and_rerun(deployment.platform, "tiny", shifted)
+    finally:
+        stop.set()
+        thread.join(timeout=60)
+    assert summary["version"] == 2 and summary["flagged"] == ["f2"] and len(summary["reruns"]) == 1
+    (series,) = summary["holdup"]
+    assert series["contributor"] == "alice" and [p["version"] for p in series["points"]] == [1, 2]

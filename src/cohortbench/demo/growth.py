@@ -11,6 +11,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import pandas as pd
+
 from cohortbench.cli.rerun import holdup_table
 from cohortbench.cli.tables import make_console
 from cohortbench.cohorts import generate
@@ -25,14 +27,19 @@ TERMINAL = ("succeeded", "failed", "cancelled")
 WAIT_SECONDS = 1800.0
 
 
-def grow_and_rerun(platform: Platform, workspace: str = "dili") -> dict[str, Any]:
-    """Grow `workspace` by the second site's batch, report drift, re-run its submissions; a summary."""
+def grow_and_rerun(
+    platform: Platform, workspace: str = "dili", batch: pd.DataFrame | None = None
+) -> dict[str, Any]:
+    """Grow `workspace` by the second site's batch (or `batch`), report drift, re-run its submissions.
+
+    A worker must be running (the demo's embedded one): this waits for the re-runs to end.
+    """
     console.rule(f"the {workspace} workspace grows: a batch from site {SECOND_SITE}")
+    if batch is None:
+        batch = generate(workspace, site=SECOND_SITE)
     with platform.session() as session:
         owner, _token = local_admin(session)
-        version = growth.grow(
-            platform, session, actor=owner, name=workspace, batch=generate(workspace, site=SECOND_SITE)
-        )
+        version = growth.grow(platform, session, actor=owner, name=workspace, batch=batch)
         report = drift.between_versions(
             platform,
             session,
