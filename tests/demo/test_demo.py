@@ -71,3 +71,17 @@ def test_pathway_contributor_beats_the_internal_baseline(summary: dict) -> None:
     rows = _rows(summary, "neuromuscular")
     internal = rows["Internal team"]["baseline"]["value"]
     assert rows["Contributor B"]["finetuned"]["value"] > internal
+
+
+@pytest.mark.slow
+def test_the_second_site_batch_flags_its_analyser_features_and_the_contributors_are_rerun(
+    summary: dict,
+) -> None:
+    growth = summary["growth"]
+    assert growth["version"] == 2 and sorted(growth["flagged"]) == ["ALT", "AST"]
+    assert len(growth["reruns"]) == 3
+    series = {row["contributor"]: row for row in growth["holdup"]}
+    assert set(series) == {"Contributor A", "Contributor B", "Contributor C"}
+    for row in series.values():
+        assert [p["version"] for p in row["points"]] == [1, 2]
+        assert all(p["value"] is not None for p in row["points"])

@@ -93,7 +93,13 @@ def _nested(annotation: typing.Any) -> set[type[BaseModel]]:
 
 def _public_models() -> set[type[BaseModel]]:
     """Every model a contributor can receive, following nested fields from the route models."""
-    todo = [public.SubmissionPublic, public.SubmissionSummary, public.LeaderboardOut, public.WorkspaceCardOut]
+    todo = [
+        public.SubmissionPublic,
+        public.SubmissionSummary,
+        public.LeaderboardOut,
+        public.WorkspaceCardOut,
+        public.CohortVersionList,
+    ]
     seen: set[type[BaseModel]] = set()
     while todo:
         model = todo.pop()

@@ -25,6 +25,11 @@ OWNER_ONLY = {
     ("get", "/api/v1/workspaces/{name}/audit"),
     ("get", "/api/v1/audit/verify"),
     ("get", "/api/v1/submissions/{submission_id}/runs/{phase}/log"),
+    ("post", "/api/v1/workspaces/{name}/versions"),
+    ("get", "/api/v1/workspaces/{name}/drift"),
+    ("post", "/api/v1/workspaces/{name}/reruns"),
+    ("get", "/api/v1/workspaces/{name}/holdup"),
+    ("post", "/api/v1/workspaces/{name}/label-audit"),
 }
 #: what a contributor reads on each GET route, as the public model its JSON must parse as
 PUBLIC_GETS: dict[str, type[BaseModel]] = {
@@ -33,6 +38,8 @@ PUBLIC_GETS: dict[str, type[BaseModel]] = {
     "/api/v1/workspaces/tiny/eda": public.EdaOut,
     "/api/v1/workspaces/tiny/schema": public.SchemaTwinOut,
     "/api/v1/workspaces/tiny/leaderboard": public.LeaderboardOut,
+    "/api/v1/workspaces/tiny/leaderboard?version=1": public.LeaderboardOut,
+    "/api/v1/workspaces/tiny/versions": public.CohortVersionList,
     "/api/v1/workspaces/tiny/submissions": public.SubmissionList,
     "/api/v1/submissions/{id}": public.SubmissionPublic,
     "/api/v1/me": public.MeOut,

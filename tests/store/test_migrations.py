@@ -32,7 +32,10 @@ def test_migrate_twice_is_a_no_op(empty_db_url: str) -> None:
         migrate(engine)
         migrate(engine)
         with engine.connect() as connection:
-            assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0002"
+            assert (
+                connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
+                == "0003_rerun"
+            )
     finally:
         engine.dispose()
 

@@ -29,9 +29,9 @@ def test_report_is_self_contained_and_complete(app: Any, web: WebDeployment) -> 
     assert "url(http" not in html
     for needle in ("0" * 64, "sklearn", "Recall of class 3", "Negative transfer", "Head hash", "Python 3."):
         assert needle in html, needle
-    assert (
-        html.count("<svg") == 9
-    )  # class distribution + the eight charts of the submission (ROC, PR included)
+    # class distribution + the eight charts of the submission (ROC, PR included) + the owner's drift chart
+    assert html.count("<svg") == 10
+    assert "Drift (owner only)" in html and "holdout of version 1" in html
 
 
 def test_report_binds_to_the_audit_head_and_is_logged(app: Any, web: WebDeployment) -> None:
@@ -59,6 +59,7 @@ def test_report_is_for_the_owner_and_the_submitter_only(app: Any, web: WebDeploy
 def test_contributor_report_keeps_resources_coarse(app: Any, web: WebDeployment) -> None:
     html = web.client(app, "carol").get(f"/s/{web.submissions['carol-net']}/report").text
     assert "0-60 s" in html and "42.0 s" not in html
+    assert "Drift" not in html  # the drift report is the owner's
 
 
 def test_report_download_is_an_attachment(app: Any, web: WebDeployment) -> None:

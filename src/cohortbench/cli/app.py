@@ -14,6 +14,7 @@ from cohortbench.cli import (
     demo,
     export,
     report,
+    rerun,
     serve,
     submissions,
     workspace,
@@ -41,6 +42,8 @@ app.command("worker")(serve.worker)
 app.command("report")(report.report)
 app.command("demo")(demo.demo)
 app.command("check")(check.check)
+app.command("rerun")(rerun.rerun)
+workspace.app.command("holdup")(rerun.holdup)
 
 
 def main() -> None:

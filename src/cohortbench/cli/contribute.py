@@ -103,9 +103,11 @@ def print_result(res: SubmissionResult) -> None:
 
 def leaderboard(
     workspace: Annotated[str, typer.Argument(help="Workspace name")],
+    version: Annotated[int, typer.Option(help="Only submissions scored on this cohort version")] = 0,
     url: Url = DEFAULT_URL,
     token: Token = "",
 ) -> None:
     """The leaderboard as you may see it (your own rows until the owner releases it)."""
-    body = client(url, token)._get(f"/api/v1/workspaces/{workspace}/leaderboard")
+    query = f"?version={version}" if version else ""
+    body = client(url, token)._get(f"/api/v1/workspaces/{workspace}/leaderboard{query}")
     console.print(leaderboard_table(body))

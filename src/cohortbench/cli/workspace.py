@@ -100,6 +100,129 @@ def _date(text: str) -> date | None:
         raise ValidationError(f"end date must be YYYY-MM-DD, got {text!r}") from None
 
 
+@app.command("grow")
+def grow(
+    name: Annotated[str, typer.Argument(help="Workspace name")],
+    data: Annotated[Path, typer.Option("--data", help="Batch of new records, .csv or .parquet")],
+    resplit: Annotated[
+        bool, typer.Option("--resplit", help="Re-split train/holdout (default: the holdout stays fixed)")
+    ] = False,
+    reason: Annotated[str, typer.Option(help="Why (kept in the audit trail; required with --resplit)")] = "",
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+) -> None:
+    """Add a batch of records as a new cohort version; new records join train unless --resplit."""
+    from cohortbench.cohorts import load_frame
+    from cohortbench.service import growth
+
+    batch = load_frame(data)
+    with as_admin(data_dir) as (platform, session, admin):
+        version = growth.grow(
+            platform, session, actor=admin, name=name, batch=batch, resplit=resplit, reason=reason or None
+        )
+        line = (
+            f"cohort version {version.version} of {name}: {version.n_records:,} records "
+            f"({version.n_train:,} train / {version.n_holdout:,} holdout, holdout "
+            f"{'re-split' if resplit else 'fixed'}), sha256 {version.sha256[:12]}"
+        )
+    console.print(line)
+
+
+@app.command("versions")
+def versions(name: str, data_dir: DataDir = DEFAULT_DATA_DIR) -> None:
+    """The cohort versions of a workspace: date, records, train/holdout and class counts."""
+    from cohortbench.service import release
+
+    with as_admin(data_dir) as (platform, session, admin):
+        listing = release.versions(platform, session, actor=admin, workspace_name=name)
+    table = Table("version", "created", "records", "train/holdout", "holdout", "classes")
+    for v in listing.data:
+        counts = v.class_counts or {}
+        table.add_row(
+            str(v.version),
+            v.created_at[:16].replace("T", " "),
+            f"{v.n_records:,}",
+            f"{v.n_train:,}/{v.n_holdout:,}",
+            "fixed" if v.holdout_fixed else "re-split",
+            " · ".join(f"{k} {'-' if c is None else c}" for k, c in counts.items()),
+        )
+    console.print(table)
+
+
+@app.command("drift")
+def drift(
+    name: Annotated[str, typer.Argument(help="Workspace name")],
+    reference: Annotated[int, typer.Option(help="Earlier cohort version (with --current)")] = 0,
+    current: Annotated[int, typer.Option(help="Later cohort version: its added records are compared")] = 0,
+    version: Annotated[int, typer.Option(help="Train vs holdout of this version (default: the latest)")] = 0,
+    top: Annotated[int, typer.Option(help="Features listed, largest PSI first")] = 15,
+    as_json: Annotated[bool, typer.Option("--json", help="The whole report as JSON")] = False,
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+) -> None:
+    """Drift report (owner): PSI and KS per feature with FDR-adjusted p-values, class priors, groups."""
+    from cohortbench.service import drift as service
+
+    with as_admin(data_dir) as (platform, session, admin):
+        if reference or current:
+            report = service.between_versions(
+                platform, session, actor=admin, name=name, reference=reference, current=current
+            )
+        else:
+            report = service.train_holdout(platform, session, actor=admin, name=name, version=version or None)
+    if as_json:
+        console.print_json(json.dumps(report.to_dict()))
+        return
+    console.print(
+        f"[bold]{report.current}[/bold] ({report.n_current:,}) against {report.reference} ({report.n_reference:,})"
+    )
+    console.print(report.binning)
+    flagged = ", ".join(report.flagged) or "none"
+    console.print(f"flagged at FDR {report.fdr:g} (KS, Benjamini-Hochberg): {flagged}")
+    table = Table("feature", "group", "PSI", "KS", "p", "q (BH)", "flagged", "ADWIN batch")
+    for f in sorted(report.features, key=lambda f: -f.psi)[:top]:
+        table.add_row(
+            f.name, f.group, f"{f.psi:.3f}", f"{f.ks_statistic:.3f}", f"{f.p_value:.2g}", f"{f.q_value:.2g}",
+            "yes" if f.flagged else "", "-" if f.adwin_batch is None else str(f.adwin_batch),
+        )  # fmt: skip
+    console.print(table)
+    groups = Table("group", "features", "flagged", "median PSI", "max PSI", "top feature")
+    for g in report.groups:
+        groups.add_row(
+            g.group,
+            str(g.n_features),
+            str(g.n_flagged),
+            f"{g.median_psi:.3f}",
+            f"{g.max_psi:.3f}",
+            g.top_feature,
+        )
+    console.print(groups)
+    c = report.classes
+    p = "-" if c.chi2_p_value is None else f"{c.chi2_p_value:.2g}"
+    console.print(
+        f"class priors: {c.reference} -> {c.current}; chi-square p {p}, total variation {c.total_variation:.3f}"
+    )
+
+
+@app.command("audit-labels")
+def audit_labels(
+    name: Annotated[str, typer.Argument(help="Workspace name")],
+    version: Annotated[int, typer.Option(help="Cohort version (default: the latest)")] = 0,
+    top: Annotated[int, typer.Option(help="Suspects listed, most suspect first")] = 40,
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+) -> None:
+    """Label audit (owner): records whose given label the rest of the cohort contradicts (cleanlab)."""
+    from cohortbench.service import label_audit
+
+    with as_admin(data_dir) as (platform, session, admin):
+        result = label_audit.audit_cohort(platform, session, actor=admin, name=name, version=version or None)
+    console.print(
+        f"{result.n_flagged} of {result.n_records:,} records flagged; reference model: {result.reference_model}"
+    )
+    table = Table("rank", "record", "given", "suggested", "P(given), out of fold")
+    for i, s in enumerate(result.suspects[:top], start=1):
+        table.add_row(str(i), s.record_id, s.given, s.suggested, f"{s.self_confidence:.3f}")
+    console.print(table)
+
+
 @app.command("update")
 def update(
     name: str,

@@ -9,7 +9,7 @@ import pandas as pd
 
 from cohortbench.cohorts.dili import make_dili
 from cohortbench.cohorts.neuromuscular import make_neuromuscular
-from cohortbench.cohorts.sites import DILI_SITES, NEURO_SITES, WORKSPACE, check_site
+from cohortbench.cohorts.sites import DILI_SITES, ID_PREFIX, NEURO_SITES, WORKSPACE, check_site
 from cohortbench.cohorts.spec import SPECS
 from cohortbench.errors import ValidationError
 
@@ -32,5 +32,6 @@ def generate(name: str, *, seed: int = 0, site: str = WORKSPACE) -> pd.DataFrame
         body = make_neuromuscular(rng, site, NEURO_SITES[site])
     body = body.iloc[rng.permutation(len(body))].reset_index(drop=True)
     spec = SPECS[name]
-    ids = pd.Series([f"P{i:04d}" for i in range(1, len(body) + 1)], name=spec.id_column)
+    prefix = ID_PREFIX.get(site, "P")
+    ids = pd.Series([f"{prefix}{i:04d}" for i in range(1, len(body) + 1)], name=spec.id_column)
     return pd.concat([ids, body], axis=1)

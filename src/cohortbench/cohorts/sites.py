@@ -8,12 +8,23 @@ there lose accuracy on the workspace cohort and regain it by fine-tuning.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from cohortbench.errors import ValidationError
 
 WORKSPACE = "workspace"
 SITES: tuple[str, ...] = (WORKSPACE, "pharma-internal", "academic-a", "academic-b")
+SECOND_SITE = "workspace-b"
+"""A second hospital of the workspace's own network: the workspace's population (class shares, dosing,
+demographics, biology) measured on another lab platform. Its records are a batch the cohort grows by."""
+GROWTH_SITES: tuple[str, ...] = (SECOND_SITE,)
+LAB_PLATFORM_SHIFT: dict[str, dict[str, tuple[str, ...]]] = {
+    "dili": {SECOND_SITE: ("ALT", "AST")},  # a transaminase analyser reading 30 % higher
+    "neuromuscular": {SECOND_SITE: tuple(f"gene_{i}" for i in range(200))},  # another sequencing batch
+}
+"""The features whose values a growth site's lab platform moves; every other feature is unshifted."""
+ID_PREFIX: dict[str, str] = {SECOND_SITE: "B"}
+"""Id prefix of a growth site's records (P elsewhere), so a batch never reuses a workspace id."""
 
 
 @dataclass(frozen=True)
@@ -104,6 +115,8 @@ DILI_SITES: dict[str, DiliSite] = {
     ),
 }
 
+DILI_SITES[SECOND_SITE] = replace(DILI_SITES[WORKSPACE], class_counts=(361, 5, 15, 19), alt_scale=1.3)
+
 NEURO_SITES: dict[str, NeuroSite] = {
     WORKSPACE: NeuroSite(
         class_counts=(223, 202, 215), batch_sd=0.0, module_tilt=0.0, clinical_shift=0.0, age_mean=42.0
@@ -120,7 +133,10 @@ NEURO_SITES: dict[str, NeuroSite] = {
 }
 
 
+NEURO_SITES[SECOND_SITE] = replace(NEURO_SITES[WORKSPACE], class_counts=(70, 63, 67), batch_sd=0.5)
+
+
 def check_site(site: str) -> None:
     """Raise a ValidationError naming the known sites when `site` is not one of them."""
-    if site not in SITES:
-        raise ValidationError(f"unknown site {site!r}; known: {', '.join(SITES)}")
+    if site not in SITES + GROWTH_SITES:
+        raise ValidationError(f"unknown site {site!r}; known: {', '.join(SITES + GROWTH_SITES)}")

@@ -18,6 +18,7 @@ from cohortbench.api import create_app
 from cohortbench.cli.tables import leaderboard_table, make_console
 from cohortbench.client import Client
 from cohortbench.cohorts import generate, get_spec
+from cohortbench.demo.growth import grow_and_rerun
 from cohortbench.demo.internal import build_internal_bundle
 from cohortbench.demo.scenario import WORKSPACES, DemoWorkspace
 from cohortbench.errors import CohortbenchError
@@ -145,7 +146,7 @@ def run_demo(options: DemoOptions) -> dict[str, Any]:
         owner._post(f"/api/v1/workspaces/{ws.cohort}/publish")
         boards[ws.cohort] = owner._get(f"/api/v1/workspaces/{ws.cohort}/leaderboard")
         console.print(leaderboard_table(boards[ws.cohort], title=ws.title))
-    summary = {"url": url, "tokens": tokens, "leaderboards": boards}
+    summary = {"url": url, "tokens": tokens, "leaderboards": boards, "growth": grow_and_rerun(platform)}
     (options.data_dir / "demo-summary.json").write_text(json.dumps(summary, indent=2))
     if options.serve:
         console.print(f"\nweb pages: [bold]{url}[/bold]  (sign in with a token below; Ctrl-C to stop)")

@@ -35,6 +35,8 @@ def decide(platform: Platform, session: Session, submission: Submission) -> None
     workspace = session.get(Workspace, submission.workspace_id)
     if workspace is None or not rules_of(workspace).ladder or submission.status != "succeeded":
         return
+    if submission.rerun_of is not None:
+        return  # the owner's re-evaluation releases nothing to a contributor
     new = _record_losses(platform, session, submission, workspace)
     if new is None:
         return

@@ -174,6 +174,7 @@ class LeaderboardRowOut(_Model):
     warning: str | None
     ladder: Literal["accepted", "held"] | None = None
     mine: bool
+    rerun_of: int | None = None  # the owner's re-run of that submission (owner's boards only)
 
 
 class LeaderboardOut(_Model):
@@ -185,6 +186,7 @@ class LeaderboardOut(_Model):
     released: bool
     n_holdout: int
     score_step: float | None
+    version: int | None = None  # the cohort version the board is restricted to (None: every version)
     rows: list[LeaderboardRowOut]
 
 
@@ -218,6 +220,23 @@ class WorkspaceCardOut(_Model):
 
 class WorkspaceList(_Model):
     data: list[WorkspaceCardOut]
+    count: int
+
+
+class CohortVersionOut(_Model):
+    """One cohort version: public sizes; class counts exact for the owner, else protected (see release)."""
+
+    version: int
+    created_at: str
+    n_records: int
+    n_train: int
+    n_holdout: int
+    holdout_fixed: bool
+    class_counts: dict[str, int | None] | None
+
+
+class CohortVersionList(_Model):
+    data: list[CohortVersionOut]
     count: int
 
 

@@ -22,11 +22,14 @@ from cohortbench.privacy.leaderboard import step_rounder
 from cohortbench.sandbox import ERROR_CODES, Limits
 from cohortbench.sandbox.compute import CPU_PEAK_FLOP_PER_CORE_S, GPU_PEAK_FLOP_PER_S
 from cohortbench.sandbox.errors import DETAILS
-from cohortbench.service import ladder, results, workspaces
+from cohortbench.service import growth, ladder, results, workspaces
+from cohortbench.service.access import get_workspace
 from cohortbench.service.explain import public_message
 from cohortbench.service.platform import Platform
 from cohortbench.service.public import (
     ClassOut,
+    CohortVersionList,
+    CohortVersionOut,
     ErrorOut,
     ErrorOwner,
     FrameOut,
@@ -101,7 +104,9 @@ RELEASED_FIELDS: dict[str, dict[str, str]] = {
         "error": "run outcome",
     },
     "LeaderboardRowOut": {
-        **dict.fromkeys(("submission_id", "contributor", "model", "framework", "claimed", "mine"), FIXED),
+        **dict.fromkeys(
+            ("submission_id", "contributor", "model", "framework", "claimed", "mine", "rerun_of"), FIXED
+        ),
         "rank": "derived numbers",
         "status": "completion time",
         "baseline": "run outcome",
@@ -117,7 +122,7 @@ RELEASED_FIELDS: dict[str, dict[str, str]] = {
     },
     "LeaderboardOut": {
         **dict.fromkeys(
-            ("workspace", "metric", "critical_class", "released", "n_holdout", "score_step"), FIXED
+            ("workspace", "metric", "critical_class", "released", "n_holdout", "score_step", "version"), FIXED
         ),
         "rows": "run outcome",
     },
@@ -131,6 +136,11 @@ RELEASED_FIELDS: dict[str, dict[str, str]] = {
         ),
         "compute_used_pflop": "derived numbers",
     },
+    # facts of the owner's cohort, not of a submission: no contributor code moves them
+    "CohortVersionOut": dict.fromkeys(
+        ("version", "created_at", "n_records", "n_train", "n_holdout", "holdout_fixed", "class_counts"), FIXED
+    ),
+    "CohortVersionList": dict.fromkeys(("data", "count"), FIXED),
 }  # fmt: skip
 
 
@@ -538,9 +548,13 @@ def leaderboard(
     workspace_name: str,
     today: date | None = None,
     grid_g_per_kwh: float = DEFAULT_GRID_G_PER_KWH,
+    version: int | None = None,
 ) -> LeaderboardOut:
-    """Ranked rows from released scores (equal released scores share a rank, no hidden tie order)."""
-    board = results.board(session, actor=actor, workspace_name=workspace_name, today=today)
+    """Ranked rows from released scores (equal released scores share a rank, no hidden tie order).
+
+    `version`: only the submissions scored on that cohort version (and, for the owner, its re-runs).
+    """
+    board = results.board(session, actor=actor, workspace_name=workspace_name, today=today, version=version)
     workspace, owner = board.workspace, board.role == "owner"
     policy = policy_of(session, workspace)
     budget = workspaces.rules_of(workspace).budget_pflop
@@ -565,6 +579,7 @@ def leaderboard(
         released=board.released,
         n_holdout=board.n_holdout,
         score_step=None if owner else policy.score_step,
+        version=board.version,
         rows=ranked,
     )
 
@@ -635,7 +650,8 @@ def _row(
         co2e_g=co2,
         warning=_warning(best, crit, workspace.critical_class or ""),
         ladder=verdict,
-        mine=entry.user_id == actor.id,
+        mine=entry.user_id == actor.id and entry.rerun_of is None,
+        rerun_of=entry.rerun_of,
     )
 
 
@@ -705,3 +721,38 @@ def _released_compute(session: Session, workspace: Workspace, actor: User) -> fl
 def cards(session: Session, *, actor: User) -> list[WorkspaceCardOut]:
     """Cards of the workspaces the actor belongs to; one that cannot be built is left out and logged."""
     return workspaces.cards_of_members(session, actor, card)
+
+
+# --- cohort versions ----------------------------------------------------------------------------
+
+
+def versions(platform: Platform, session: Session, *, actor: User, workspace_name: str) -> CohortVersionList:
+    """The cohort versions: sizes for every member; class counts exact for the owner.
+
+    A contributor gets the latest version's class counts under the small-cell rule (as on the EDA
+    page) and none for earlier versions: two versions' counts side by side would give each batch's
+    counts by difference, a small cell included.
+    """
+    workspace, role = get_workspace(session, actor, workspace_name)
+    views = growth.versions(platform, session, workspace)
+    out = []
+    for i, v in enumerate(views):
+        if role == "owner":
+            counts: dict[str, int | None] | None = dict(v.class_counts)
+        elif i == len(views) - 1:
+            cells = protect_counts(v.class_counts).cells
+            counts = {k: None if c.value is None else int(c.value) for k, c in cells.items()}
+        else:
+            counts = None
+        out.append(
+            CohortVersionOut(
+                version=v.version,
+                created_at=v.created_at.isoformat(),
+                n_records=v.n_records,
+                n_train=v.n_train,
+                n_holdout=v.n_holdout,
+                holdout_fixed=v.holdout_fixed,
+                class_counts=counts,
+            )
+        )
+    return CohortVersionList(data=out, count=len(out))

@@ -81,6 +81,7 @@ class Board:
     released: bool
     n_holdout: int
     entries: list[Entry]
+    version: int | None = None  # the cohort version the board is restricted to, if any
 
 
 def limits_for(resources: Resources) -> Limits:
@@ -154,16 +155,40 @@ def submission_view(session: Session, *, actor: User, submission_id: int) -> tup
     ), role
 
 
-def board(session: Session, *, actor: User, workspace_name: str, today: date | None = None) -> Board:
-    """The succeeded submissions the actor may see: all for the owner, or once released; else their own."""
+def board(
+    session: Session,
+    *,
+    actor: User,
+    workspace_name: str,
+    today: date | None = None,
+    version: int | None = None,
+) -> Board:
+    """The succeeded submissions the actor may see: all for the owner, or once released; else their own.
+
+    `version` restricts the board to the submissions scored on that cohort version; the owner's
+    re-runs (service.rerun) are on it for the owner only, and never on the board of all versions.
+    """
+    from cohortbench.service.growth import get_version
+
     workspace, role = get_workspace(session, actor, workspace_name)
     rules = rules_of(workspace)
     released = leaderboard_released(
         rules, today=today or date.today(), published=workspace.published_at is not None
     )
-    n_holdout = latest_version(session, workspace).n_holdout
-    entries = _entries(session, workspace, actor, visible_all=role == "owner" or released)
-    return Board(workspace, role, released, n_holdout, entries)
+    row = (
+        get_version(session, workspace, version)
+        if version is not None
+        else latest_version(session, workspace)
+    )
+    entries = _entries(
+        session,
+        workspace,
+        actor,
+        visible_all=role == "owner" or released,
+        version_id=row.id if version is not None else None,
+        reruns=role == "owner" and version is not None,
+    )
+    return Board(workspace, role, released, row.n_holdout, entries, version)
 
 
 @dataclass
@@ -179,6 +204,7 @@ class Entry:
     claimed: dict[str, Any]
     compute_pflop: float
     board: dict[str, Any]  # see board_of
+    rerun_of: int | None = None
 
 
 def board_of(session: Session | Connection, submission_id: int) -> dict[str, Any]:
@@ -212,7 +238,15 @@ def board_of(session: Session | Connection, submission_id: int) -> dict[str, Any
     }
 
 
-def _entries(session: Session, workspace: Workspace, actor: User, *, visible_all: bool) -> list[Entry]:
+def _entries(
+    session: Session,
+    workspace: Workspace,
+    actor: User,
+    *,
+    visible_all: bool,
+    version_id: int | None = None,
+    reruns: bool = False,
+) -> list[Entry]:
     """The succeeded submissions and their boards (`board_of`) in ONE query on the submissions.
 
     They come in the order the former per-row query returned them on SQLite (by user, then id),
@@ -224,7 +258,7 @@ def _entries(session: Session, workspace: Workspace, actor: User, *, visible_all
         select(
             Submission.id, Submission.user_id, Submission.team, User.display_name, Submission.name,
             Submission.framework, Submission.status, _text(Submission.claimed), Submission.compute_pflop,
-            _text(Submission.board),
+            _text(Submission.board), Submission.rerun_of,
         )
         .join(User, User.id == Submission.user_id)
         .where(Submission.workspace_id == workspace.id, Submission.status == "succeeded")
@@ -232,13 +266,27 @@ def _entries(session: Session, workspace: Workspace, actor: User, *, visible_all
     )  # fmt: skip
     if not visible_all:
         query = query.where(Submission.user_id == actor.id)
+    if version_id is not None:
+        query = query.where(Submission.cohort_version_id == version_id)
+    if not reruns:
+        query = query.where(Submission.rerun_of.is_(None))
     entries = []
-    for sid, uid, team, display, name, fw, status, claimed, pflop, stored in session.execute(query).all():
+    rows = session.execute(query).all()
+    for sid, uid, team, display, name, fw, status, claimed, pflop, stored, rerun_of in rows:
         board = _decode(stored) or board_of(session, sid)
-        entries.append(
-            Entry(sid, uid, team or display, name, fw, status, _decode(claimed) or {}, pflop, board)
-        )
+        who = _original_contributor(session, rerun_of) if rerun_of is not None else team or display
+        entries.append(Entry(sid, uid, who, name, fw, status, _decode(claimed) or {}, pflop, board, rerun_of))
     return entries
+
+
+def _original_contributor(session: Session, submission_id: int) -> str:
+    """Who a re-run's original belongs to (its team, else its contributor's display name)."""
+    row = session.execute(
+        select(Submission.team, User.display_name)
+        .join(User, User.id == Submission.user_id)
+        .where(Submission.id == submission_id)
+    ).first()
+    return "?" if row is None else str(row[0] or row[1])
 
 
 def _text(column: Any) -> Any:

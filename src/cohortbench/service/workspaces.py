@@ -162,9 +162,7 @@ def create_workspace(
     session.flush()
     session.add(Membership(workspace_id=workspace.id, user_id=actor.id, role="owner"))
     holdout_ids = split_holdout(table, holdout_fraction=holdout_fraction, seed=split_seed)
-    version = _store_version(
-        platform, session, workspace, table, holdout_ids, 1, split_seed, holdout_fraction
-    )
+    version = store_version(platform, session, workspace, table, holdout_ids, 1, split_seed, holdout_fraction)
     workspace.dataset_id = version.sha256[:8]
     audit.append(
         session,
@@ -182,7 +180,7 @@ def _check_groups(groups: dict[str, list[str]], table: CohortTable) -> None:
         raise ValidationError(f"feature groups name unknown columns: {', '.join(unknown[:5])}")
 
 
-def _store_version(
+def store_version(
     platform: Platform,
     session: Session,
     workspace: Workspace,
@@ -192,6 +190,7 @@ def _store_version(
     split_seed: int,
     holdout_fraction: float,
 ) -> CohortVersion:
+    """Store a validated table and its holdout ids as cohort version `number` (content-hashed)."""
     sha, data = frame_digest(table.frame)
     data_sha = platform.artifacts.put_bytes(data)
     ids_sha = platform.artifacts.put_bytes(json.dumps(sorted(map(str, holdout_ids))).encode())
@@ -209,52 +208,6 @@ def _store_version(
     )
     session.add(version)
     session.flush()
-    return version
-
-
-def grow_cohort(
-    platform: Platform,
-    session: Session,
-    *,
-    actor: User,
-    name: str,
-    new_rows: pd.DataFrame,
-    resplit: bool = False,
-) -> CohortVersion:
-    """Add records as a new cohort version; the holdout stays fixed unless the owner re-splits."""
-    workspace, role = get_workspace(session, actor, name)
-    require(role, "owner", action="growing the cohort")
-    current = latest_version(session, workspace)
-    old = pd.read_parquet(platform.artifacts.path(current.data_artifact))
-    frame = pd.concat([old, new_rows[old.columns]], ignore_index=True)
-    table = validate_cohort(
-        frame,
-        id_column=workspace.id_column,
-        label_column=workspace.label_column,
-        classes=tuple(workspace.classes),
-        holdout_fraction=current.holdout_fraction,
-    )
-    if resplit:
-        holdout = split_holdout(table, holdout_fraction=current.holdout_fraction, seed=current.split_seed)
-    else:
-        holdout = np.array(json.loads(platform.artifacts.path(current.holdout_ids_artifact).read_text()))
-    version = _store_version(
-        platform,
-        session,
-        workspace,
-        table,
-        holdout,
-        current.version + 1,
-        current.split_seed,
-        current.holdout_fraction,
-    )
-    audit.append(
-        session,
-        actor=actor.name,
-        action="cohort.grow",
-        target=f"workspace:{name}",
-        payload={"version": version.version, "n_records": version.n_records, "resplit": resplit},
-    )
     return version
 
 

@@ -186,6 +186,9 @@ class Submission(Base):
     finished_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     # What the leaderboard shows of its runs (service.results.board_of), written when it finishes.
     board: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    # The owner's re-evaluation of that (contributor's) submission on another cohort version; charged
+    # to the owner, never shown to contributors (service.rerun).
+    rerun_of: Mapped[int | None] = mapped_column(Integer, default=None, index=True)
 
 
 class Run(Base):

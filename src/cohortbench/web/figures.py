@@ -209,3 +209,24 @@ def pr_curves(results: Mapping[str, Mapping[str, Any]], critical: str) -> Svg:
         y_label="Precision",
         reference=None,
     )
+
+
+def drift_psi(report: Any, top: int = 15) -> Svg:
+    """The features with the largest PSI of a drift report (owner-only pages)."""
+    features = sorted(report.features, key=lambda f: -f.psi)[:top]
+    return horizontal_bar_chart(
+        [f"{f.name}{' *' if f.flagged else ''}" for f in features],
+        [f.psi for f in features],
+        x_label="Population stability index (* flagged by KS at the FDR level)",
+        title=f"Largest shifts · {report.current}",
+    )
+
+
+def holdup(rows: Sequence[Any], metric_label: str) -> Svg:
+    """Each model's score per cohort version with its interval (owner's leaderboard)."""
+    points = [
+        (f"{r.contributor} · {r.model} · v{p.version}{' ▼' if p.dropped else ''}", p.value, p.low, p.high)
+        for r in rows
+        for p in r.points
+    ]
+    return interval_plot(points, x_label=metric_label, title="Score per cohort version (▼ significant drop)")

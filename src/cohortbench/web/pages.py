@@ -137,12 +137,13 @@ def leaderboard(
     name: str,
     sort: str | None = None,
     order: str | None = None,
+    version: Annotated[int | None, Query(ge=1)] = None,
 ) -> Response:
     return page(
         request,
         session,
         "leaderboard.html",
-        lambda user: views.leaderboard_page(platform, session, user, name, sort, order),
+        lambda user: views.leaderboard_page(platform, session, user, name, sort, order, version),
     )
 
 

@@ -62,6 +62,8 @@ def report_context(
         issued_to=actor.display_name or actor.name,
         version=__version__,
     )
+    if role == "owner":
+        ctx.update(views.owner_drift(platform, session, actor, workspace.name))
     return ctx
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from cohortbench.service import eda, release, submissions
+from cohortbench.service import drift, eda, holdup, release, submissions
 from cohortbench.service.access import get_workspace
 from cohortbench.service.platform import Platform
 from cohortbench.service.public import IntervalOut, SubmissionOut, SubmissionOwner
@@ -77,6 +77,7 @@ def overview_page(platform: Platform, session: Session, user: User, name: str) -
     ctx.update(
         eda=aggregates,
         class_chart=figures.class_distribution(aggregates, ctx["labels"]),
+        versions=release.versions(platform, session, actor=user, workspace_name=name),
         submissions=release.summaries(
             session, actor=user, workspace_name=name, grid_g_per_kwh=platform.settings.grid_g_per_kwh
         ),
@@ -112,6 +113,8 @@ def eda_page(
         tabled=tabled,
         listing=feature_listing(workspace.feature_groups or {}, release["summaries"], q=q, page=p),
     )
+    if ctx["role"] == "owner":
+        ctx.update(owner_drift(platform, session, user, name))
     return ctx
 
 
@@ -139,6 +142,16 @@ def feature_listing(
     }
 
 
+def owner_drift(platform: Platform, session: Session, user: User, name: str) -> dict[str, Any]:
+    """The owner's drift reports and their charts (EDA page, evidence report); call for owners only."""
+    latest = drift.latest(platform, session, actor=user, name=name)
+    charts = {
+        "batch": figures.drift_psi(latest.batch) if latest.batch else None,
+        "split": figures.drift_psi(latest.split),
+    }
+    return {"drift": latest, "drift_charts": charts}
+
+
 def _feature(release: dict[str, Any], group: str, feature: str, labels: dict[str, str]) -> dict[str, Any]:
     summary = release["summaries"].get(feature, {})
     return {
@@ -151,12 +164,26 @@ def _feature(release: dict[str, Any], group: str, feature: str, labels: dict[str
 
 
 def leaderboard_page(
-    platform: Platform, session: Session, user: User, name: str, sort: str | None, order: str | None
+    platform: Platform,
+    session: Session,
+    user: User,
+    name: str,
+    sort: str | None,
+    order: str | None,
+    version: int | None = None,
 ) -> dict[str, Any]:
     _workspace, ctx = _workspace_base(session, user, name)
     board = release.leaderboard(
-        session, actor=user, workspace_name=name, grid_g_per_kwh=platform.settings.grid_g_per_kwh
+        session,
+        actor=user,
+        workspace_name=name,
+        grid_g_per_kwh=platform.settings.grid_g_per_kwh,
+        version=version,
     )
+    ctx["versions"] = release.versions(platform, session, actor=user, workspace_name=name)
+    if ctx["role"] == "owner" and ctx["versions"].count > 1:
+        series = holdup.holds_up(platform, session, actor=user, name=name)
+        ctx.update(holdup=series, holdup_chart=figures.holdup(series, ctx["metric_label"]))
     rows, sort_key, descending = sort_rows(board.rows, sort, order)
     ctx.update(
         board=board,

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
 
 import pandas as pd
 import pydantic
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from cohortbench.api.deps import CurrentUser, PlatformDep, SessionDep
 from cohortbench.api.uploads import json_object, multipart_form, multipart_openapi
 from cohortbench.errors import PermissionDeniedError, ValidationError
-from cohortbench.service import eda, release, workspaces
-from cohortbench.service.access import get_workspace
+from cohortbench.service import drift, eda, growth, holdup, label_audit, release, rerun, workspaces
+from cohortbench.service.access import get_workspace, require
 from cohortbench.service.public import (
+    CohortVersionList,
     EdaOut,
     LeaderboardOut,
     MemberList,
@@ -43,6 +45,7 @@ def list_workspaces(session: SessionDep, user: CurrentUser) -> WorkspaceList:
 
 
 COHORT_FILES = {"cohort": "CSV or Parquet table"}
+BATCH_FILES = {"batch": "CSV or Parquet table of new records, the cohort's columns"}
 _GROUPS = TypeAdapter(dict[Annotated[str, Field(max_length=200)], list[str]])
 
 
@@ -126,6 +129,95 @@ def _feature_groups(text: str) -> dict[str, list[str]]:
     except pydantic.ValidationError as exc:
         raise ValidationError(f"feature_groups: {explain(exc)}") from None
     return groups
+
+
+class GrowForm(BaseModel):
+    """The text fields beside a batch of new records."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    resplit: bool = Field(False, description="Re-split train/holdout (default: the holdout stays fixed)")
+    reason: str = Field("", max_length=1000, description="Why (audit trail; required with resplit)")
+
+
+@router.post(
+    "/{name}/versions",
+    status_code=201,
+    response_model=CohortVersionList,
+    openapi_extra=multipart_openapi(BATCH_FILES, GrowForm, required_files=("batch",)),
+)
+async def grow_cohort(
+    name: str, request: Request, platform: PlatformDep, session: SessionDep, user: CurrentUser
+) -> CohortVersionList:
+    """Add a batch of records as a new cohort version (owners). The role is checked before the body is read."""
+    _workspace, role = get_workspace(session, user, name)
+    require(role, "owner", action="growing the cohort")
+    session.rollback()  # no transaction held open while the body arrives
+    async with multipart_form(
+        request,
+        files={"batch": ".upload"},
+        fields=frozenset(GrowForm.model_fields),
+        max_file_bytes=platform.settings.max_upload_bytes,
+    ) as form:
+        batch_file = form.file("batch")
+        fields: GrowForm = form.validated(GrowForm)
+        batch = _read_table(batch_file.path, parquet=batch_file.filename.endswith(".parquet"))
+    growth.grow(
+        platform,
+        session,
+        actor=user,
+        name=name,
+        batch=batch,
+        resplit=fields.resplit,
+        reason=fields.reason or None,
+    )
+    session.flush()
+    return release.versions(platform, session, actor=user, workspace_name=name)
+
+
+@router.get("/{name}/versions", response_model=CohortVersionList)
+def list_versions(
+    name: str, platform: PlatformDep, session: SessionDep, user: CurrentUser
+) -> CohortVersionList:
+    """The cohort versions: sizes for every member, class counts exact for the owner only."""
+    return release.versions(platform, session, actor=user, workspace_name=name)
+
+
+@router.get("/{name}/drift")
+def get_drift(
+    name: str,
+    platform: PlatformDep,
+    session: SessionDep,
+    user: CurrentUser,
+    reference: Annotated[int | None, Query(ge=1)] = None,
+    current: Annotated[int | None, Query(ge=1)] = None,
+    version: Annotated[int | None, Query(ge=1)] = None,
+) -> dict[str, Any]:
+    """Owner only. `reference` and `current`: the records `current` added against `reference`'s;
+    else the holdout of `version` (default: the latest) against its train split."""
+    if reference is not None or current is not None:
+        if reference is None or current is None:
+            raise ValidationError(
+                "give both reference and current versions (or neither, for train vs holdout)"
+            )
+        report = drift.between_versions(
+            platform, session, actor=user, name=name, reference=reference, current=current
+        )
+    else:
+        report = drift.train_holdout(platform, session, actor=user, name=name, version=version)
+    return report.to_dict()
+
+
+@router.post("/{name}/label-audit")
+def post_label_audit(
+    name: str,
+    platform: PlatformDep,
+    session: SessionDep,
+    user: CurrentUser,
+    version: Annotated[int | None, Query(ge=1)] = None,
+) -> dict[str, Any]:
+    """Owner only, audited: suspect labels (record id, given and suggested label), most suspect first."""
+    return label_audit.audit_cohort(platform, session, actor=user, name=name, version=version).to_dict()
 
 
 @router.get("/{name}", response_model=WorkspaceCardOut)
@@ -215,9 +307,40 @@ def get_schema(name: str, platform: PlatformDep, session: SessionDep, user: Curr
 
 @router.get("/{name}/leaderboard", response_model=LeaderboardOut)
 def get_leaderboard(
-    name: str, platform: PlatformDep, session: SessionDep, user: CurrentUser
+    name: str,
+    platform: PlatformDep,
+    session: SessionDep,
+    user: CurrentUser,
+    version: Annotated[int | None, Query(ge=1, description="Only this cohort version's submissions")] = None,
 ) -> LeaderboardOut:
     """Ranked rows: released scores (on the workspace's grid) for members, exact for the owner."""
     return release.leaderboard(
-        session, actor=user, workspace_name=name, grid_g_per_kwh=platform.settings.grid_g_per_kwh
+        session,
+        actor=user,
+        workspace_name=name,
+        grid_g_per_kwh=platform.settings.grid_g_per_kwh,
+        version=version,
     )
+
+
+class RerunIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    version: int = Field(ge=1, description="Cohort version to re-run on")
+    submissions: list[int] | None = Field(None, max_length=1000, description="Default: every succeeded one")
+
+
+@router.post("/{name}/reruns", status_code=201)
+def post_rerun(name: str, body: RerunIn, session: SessionDep, user: CurrentUser) -> dict[str, Any]:
+    """Queue re-runs of stored bundles on another cohort version (owners; charged to the owner)."""
+    made = rerun.rerun(session, actor=user, name=name, version=body.version, submission_ids=body.submissions)
+    return {"version": body.version, "reruns": {str(m.rerun_of): m.id for m in made}}
+
+
+@router.get("/{name}/holdup")
+def get_holdup(
+    name: str, platform: PlatformDep, session: SessionDep, user: CurrentUser
+) -> list[dict[str, Any]]:
+    """Each model's score per cohort version and whether it dropped significantly (owners)."""
+    rows = holdup.holds_up(platform, session, actor=user, name=name)
+    return [{**asdict(r), "dropped": r.dropped} for r in rows]
