@@ -52,7 +52,7 @@ class Model(TorchModel):
         numbers = X[NUMERIC].astype("float32")
         parts = [numbers.fillna(0.0), numbers.isna().astype("float32").add_suffix("_missing")]
         for column, levels in LEVELS.items():
-            fixed = pd.Categorical(X[column].astype(object), categories=levels)
+            fixed = pd.Categorical(X[column].astype(object).where(X[column].isin(levels)), categories=levels)
             parts.append(pd.get_dummies(fixed, dtype="float32").set_axis(X.index))
         return pd.concat(parts, axis=1).to_numpy()
 """

@@ -90,3 +90,11 @@ def test_free_text_is_refused_as_a_category() -> None:
     frame["note"] = [f"note {i}" for i in range(len(frame))]
     with pytest.raises(ValidationError, match="'note' has 1200 distinct text values"):
         validate_cohort(frame, id_column="pid", label_column="y")
+
+
+def test_whole_number_labels_stay_whole_when_a_missing_label_made_them_floats() -> None:
+    frame = _table()
+    frame["y"] = np.repeat([0, 3], 30)
+    frame.loc[0, "y"] = None  # pandas now holds 0.0 and 3.0
+    table = validate_cohort(frame, id_column="pid", label_column="y", missing_labels="drop")
+    assert table.classes == ("0", "3") and table.frame["y"].dtype == np.int64

@@ -88,6 +88,7 @@ def validate_cohort(
             f"{int(unlabelled.sum())} record(s) without a label in column {label_column!r} "
             "(--missing-labels drop leaves them out)"
         )
+    frame = _integral_labels(frame, label_column)
     no_id = int(frame[id_column].isna().sum())
     if no_id:
         problems.append(f"{no_id} record(s) without an id in column {id_column!r}")
@@ -126,6 +127,17 @@ def validate_cohort(
         raise ValidationError("invalid cohort: " + "; ".join(problems))
     stored = apply_categories(frame.reset_index(drop=True), levels)
     return CohortTable(stored, id_column, label_column, tuple(order), levels, n_dropped)
+
+
+def _integral_labels(frame: pd.DataFrame, label_column: str) -> pd.DataFrame:
+    """Whole-number float labels as integers: a missing label makes pandas read 3 as 3.0."""
+    labels = frame[label_column]
+    if not pd.api.types.is_float_dtype(labels) or labels.isna().any():
+        return frame
+    values = labels.to_numpy()
+    if not np.all(np.isfinite(values)) or not np.all(values == np.round(values)):
+        return frame
+    return frame.assign(**{label_column: values.astype(np.int64)})
 
 
 def _levels(
