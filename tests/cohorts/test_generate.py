@@ -103,6 +103,7 @@ def test_unknown_cohort_and_site_name_the_known_ones() -> None:
 
 
 def test_with_gaps_knocks_out_lab_values_and_adds_two_categories() -> None:
+    from cohortbench.cohorts import generate
     from cohortbench.cohorts.spec import LIVER_PANEL
     from cohortbench.cohorts.tables import CENTRES, with_gaps
 
