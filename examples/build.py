@@ -434,4 +434,7 @@ def main_tables() -> None:
 if __name__ == "__main__":
     import sys
 
-    main_tables() if sys.argv[1:] == ["tables"] else main()
+    if sys.argv[1:] == ["tables"]:
+        main_tables()
+    else:
+        main()

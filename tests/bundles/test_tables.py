@@ -190,3 +190,36 @@ def test_the_allow_list_takes_the_table_pipelines_and_nothing_more() -> None:
     assert trusted_types(["functools.partial", "sklearn.utils.validation.check_array"])
     with pytest.raises(BundleError, match=r"functools\.reduce"):
         trusted_types(["functools.partial", "functools.reduce"])
+
+
+@pytest.fixture(scope="module")
+def gappy_dili() -> tuple[pd.DataFrame, np.ndarray]:
+    """60 records of the DILI table with gaps, cast as a workspace casts it."""
+    from cohortbench.cohorts import DILI, generate
+    from cohortbench.cohorts.tables import CATEGORICAL, with_gaps
+    from cohortbench.workspaces import validate_cohort
+
+    table = validate_cohort(
+        with_gaps(generate("dili")),
+        id_column=DILI.id_column,
+        label_column=DILI.label_column,
+        categorical=CATEGORICAL,
+    )
+    rows = table.frame.head(60)
+    return rows[list(table.features)], table.labels()[:60]
+
+
+@pytest.mark.parametrize("framework", ["xgboost", "lightgbm", "sklearn", "torch"])
+def test_table_examples_predict_and_fine_tune_on_a_table_with_gaps(
+    framework: str, gappy_dili: tuple[pd.DataFrame, np.ndarray]
+) -> None:
+    X, y = gappy_dili
+    assert X.isna().any().any() and isinstance(X["centre"].dtype, pd.CategoricalDtype)
+    folder = Path(__file__).resolve().parents[2] / "examples" / "tables" / framework
+    manifest = validate_bundle(folder)
+    assert 0 < manifest.claimed["macro_f1"] <= 1
+    model = load_model(folder, manifest)
+    proba = model.predict_proba(X)
+    assert proba.shape == (60, 4) and np.isfinite(proba).all()
+    losses = model.fine_tune(X, y, Plan(epochs=2, learning_rate=0.05), classes=("0", "1", "2", "3"))
+    assert losses and all(np.isfinite(losses))
