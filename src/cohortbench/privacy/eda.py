@@ -31,7 +31,7 @@ from cohortbench.privacy.eda_dp import dp_class_table, dp_histograms, dp_query_c
 from cohortbench.privacy.histogram import Histogram, protected_histogram
 from cohortbench.privacy.released import MIN_CELL, WITHHELD, Released
 from cohortbench.privacy.stats import GroupSummary, summarize
-from cohortbench.privacy.twin_columns import is_categorical
+from cohortbench.privacy.twin_columns import categorical_dtype
 
 
 @dataclass(frozen=True)
@@ -167,7 +167,8 @@ def release_eda(
     labels = frame[label_column].astype(str)
     features = [f for cols in feature_groups.values() for f in cols]
     class_list = [str(c) for c in classes]
-    categorical = [f for f in features if is_categorical(frame[f])]
+    dtypes = dict(zip(frame.columns, frame.dtypes, strict=True))
+    categorical = [f for f in features if categorical_dtype(dtypes[f])]
     numeric_groups = {g: [f for f in cols if f not in categorical] for g, cols in feature_groups.items()}
     numeric_groups = {g: cols for g, cols in numeric_groups.items() if cols}
     numeric = [f for f in features if f not in categorical]
@@ -177,7 +178,8 @@ def release_eda(
     missing = _missing_tables(frame, labels, features, class_list, min_cell)
     missing_total = protect_counts({"all": int(frame[features].isna().to_numpy().sum())}, min_cell=min_cell)
     overview, heat = _overview(frame, labels, class_list, numeric_groups, min_cell)
-    incomplete = [f for f in features if bool(frame[f].isna().any())]
+    has_gaps = frame[features].isna().any()
+    incomplete = [f for f in features if bool(has_gaps[f])]
     return EdaRelease(
         cohort=parts.cohort_table(class_table, missing_total, len(features)),
         class_distribution=class_table,

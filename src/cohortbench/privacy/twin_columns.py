@@ -65,9 +65,13 @@ class ColumnSchema:
         return cls(str(data["name"]), str(data["kind"]), str(data["group"]), ranges, levels, shares, missing)
 
 
-def is_categorical(column: pd.Series) -> bool:
+def categorical_dtype(dtype: Any) -> bool:
     """Categorical by dtype: pandas category, string or object."""
-    return isinstance(column.dtype, pd.CategoricalDtype) or not pd.api.types.is_numeric_dtype(column)
+    return isinstance(dtype, pd.CategoricalDtype) or not pd.api.types.is_numeric_dtype(dtype)
+
+
+def is_categorical(column: pd.Series) -> bool:
+    return categorical_dtype(column.dtype)
 
 
 def _kind(column: pd.Series) -> str:

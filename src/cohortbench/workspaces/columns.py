@@ -9,6 +9,7 @@ holdout, in both phases and in every cohort version.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -19,10 +20,10 @@ MAX_LEVELS = 1000
 """More distinct values than this in a text column is free text or an identifier, not a category."""
 
 
-def is_text_column(column: pd.Series) -> bool:
-    """A column pandas holds as category, string or object: categorical by its dtype."""
-    return isinstance(column.dtype, pd.CategoricalDtype) or not (
-        pd.api.types.is_numeric_dtype(column) or pd.api.types.is_datetime64_any_dtype(column)
+def _text_dtype(dtype: Any) -> bool:
+    """A dtype pandas uses for category, string or object columns: categorical by its dtype."""
+    return isinstance(dtype, pd.CategoricalDtype) or not (
+        pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_datetime64_any_dtype(dtype)
     )
 
 
@@ -34,7 +35,8 @@ def categorical_columns(frame: pd.DataFrame, features: Sequence[str], declared: 
             f"--categorical names column(s) that are not features: {', '.join(map(str, unknown[:5]))}"
         )
     chosen = set(declared)
-    return [c for c in features if c in chosen or is_text_column(frame[c])]
+    dtypes = dict(zip(frame.columns, frame.dtypes, strict=True))
+    return [c for c in features if c in chosen or _text_dtype(dtypes[c])]
 
 
 def _text(value: object) -> str:
