@@ -6,6 +6,7 @@ through the same load path the sandbox uses. Deterministic: fixed seeds, one thr
 
     .venv/bin/python examples/build.py           # examples/dili, examples/neuromuscular
     .venv/bin/python examples/build.py tables    # examples/tables (missing values, categories)
+    .venv/bin/python examples/build.py tables python   # one of them
 """
 
 from __future__ import annotations
@@ -396,11 +397,35 @@ def table_torch(site: Site, folder: Path) -> dict[str, Any]:
     }
 
 
+def table_python(site: Site, folder: Path) -> dict[str, Any]:
+    import sys
+
+    shutil.copyfile(TEMPLATES / "softmax.py", folder / "softmax.py")
+    shutil.copyfile(TEMPLATES / "softmax_table.py", folder / "model.py")
+    sys.path.insert(0, str(folder))  # model.py imports its neighbour softmax.py, as in the sandbox
+    try:
+        code = _import(folder / "model.py")
+    finally:
+        sys.path.remove(str(folder))
+        sys.modules.pop("softmax", None)
+    model = code.Model.fresh(site.X, len(site.classes))
+    plan = site.plan(Plan(epochs=40, learning_rate=0.1, batch_size=64))
+    model.fine_tune(site.X, site.y, plan, classes=site.classes)
+    model.save(folder / "weights")
+    return {
+        "entry": "model:Model",
+        "requirements": ["numpy", "pandas", "safetensors"],
+        "plan": plan,
+        "description": "Numpy softmax regression that encodes the table itself (indicators, one-hot).",
+    }
+
+
 TABLE_BUILDERS: dict[str, Callable[[Site, Path], dict[str, Any]]] = {
     "xgboost": table_xgboost,
     "lightgbm": table_lightgbm,
     "sklearn": table_sklearn,
     "torch": table_torch,
+    "python": table_python,
 }
 
 
@@ -421,11 +446,11 @@ def build_table(framework: str) -> float:
     return score
 
 
-def main_tables() -> None:
+def main_tables(frameworks: list[str] | None = None) -> None:
     import torch
 
     torch.set_num_threads(1)
-    for framework in TABLE_BUILDERS:
+    for framework in frameworks or TABLE_BUILDERS:
         score = build_table(framework)
         size = sum(p.stat().st_size for p in (ROOT / "tables" / framework / "weights").iterdir())
         print(f"{'tables':>14} {framework:>8}  site={TABLE_SITE:<15} macro_f1={score:.3f}  {size} B")
@@ -434,7 +459,7 @@ def main_tables() -> None:
 if __name__ == "__main__":
     import sys
 
-    if sys.argv[1:] == ["tables"]:
-        main_tables()
+    if sys.argv[1:2] == ["tables"]:
+        main_tables(sys.argv[2:])
     else:
         main()

@@ -209,7 +209,7 @@ def gappy_dili() -> tuple[pd.DataFrame, np.ndarray]:
     return rows[list(table.features)], table.labels()[:60]
 
 
-@pytest.mark.parametrize("framework", ["xgboost", "lightgbm", "sklearn", "torch"])
+@pytest.mark.parametrize("framework", ["xgboost", "lightgbm", "sklearn", "torch", "python"])
 def test_table_examples_predict_and_fine_tune_on_a_table_with_gaps(
     framework: str, gappy_dili: tuple[pd.DataFrame, np.ndarray]
 ) -> None:

@@ -25,7 +25,7 @@ from cohortbench.service.worker import make_worker
 from cohortbench.workspaces import Rules
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "tables"
-FRAMEWORKS = ("xgboost", "lightgbm", "sklearn", "torch")
+FRAMEWORKS = ("xgboost", "lightgbm", "sklearn", "torch", "python")
 RARE_CENTRE = "centre-zanzibar"  # 6 patients: a name that must never leave the workspace
 
 pytestmark = pytest.mark.slow
