@@ -132,8 +132,8 @@ def create_workspace(
 ) -> Workspace:
     """Create a workspace and its first cohort version from an owner's table.
 
-    Everything is checked before anything is written; the cohort's artifacts are written last, so
-    a refused table leaves no row and no artifact (the caller's transaction rolls the rows back).
+    Every check (table, critical class, feature groups) runs before any row or artifact is
+    written, so a refused table leaves nothing behind (the caller's transaction holds the rows).
     The levels of the categorical columns and the number of records dropped for a missing label
     (`missing_labels="drop"`) are kept in the workspace's settings (owner-side).
     """
