@@ -4,7 +4,9 @@ Each model is pretrained on a shifted contributor site (never on the workspace's
 and the `claimed` macro-F1 in its manifest is measured on an internal holdout of that site,
 through the same load path the sandbox uses. Deterministic: fixed seeds, one thread.
 
-    .venv/bin/python examples/build.py
+    .venv/bin/python examples/build.py           # examples/dili, examples/neuromuscular
+    .venv/bin/python examples/build.py tables    # examples/tables (missing values, categories)
+    .venv/bin/python examples/build.py tables python   # one of them
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
 from sklearn.model_selection import train_test_split
@@ -286,5 +289,177 @@ def main() -> None:
             )
 
 
+# --- tables with missing values and categories (examples/tables/) -------------------------------
+# One bundle per framework for the DILI cohort as hospitals hand it over (cohorts.tables.with_gaps:
+# 10 % of lab values missing, diabetes as "yes"/"no", a recruiting centre). Built with
+# `.venv/bin/python examples/build.py tables`.
+
+TABLE_SITE = "pharma-internal"
+
+
+class TableSite(Site):
+    """A contributor site's DILI table with gaps, categories cast as the workspace casts them."""
+
+    def __init__(self, framework: str) -> None:
+        from cohortbench.cohorts.tables import CATEGORICAL, with_gaps
+        from cohortbench.workspaces import validate_cohort
+
+        spec = get_spec("dili")
+        raw = with_gaps(generate("dili", seed=SITE_SEED, site=TABLE_SITE), seed=SITE_SEED)
+        table = validate_cohort(
+            raw, id_column=spec.id_column, label_column=spec.label_column, categorical=CATEGORICAL
+        )
+        X = table.frame[list(table.features)]
+        y = np.array([spec.classes.index(str(v)) for v in table.frame[spec.label_column]])
+        self.X, self.X_hold, self.y, self.y_hold = train_test_split(
+            X, y, test_size=0.2, random_state=0, stratify=y
+        )
+        self.classes, self.workspace, self.site, self.balanced = spec.classes, "tables", TABLE_SITE, True
+
+
+def table_xgboost(site: Site, folder: Path) -> dict[str, Any]:
+    import xgboost as xgb
+
+    params = {"objective": "multi:softprob", "num_class": 4, "max_depth": 3, "eta": 0.2, "seed": 0}
+    dtrain = xgb.DMatrix(site.X, label=site.y, weight=_balanced(site.y), enable_categorical=True)
+    xgb.train(params | {"nthread": 1}, dtrain, num_boost_round=30).save_model(
+        str(folder / "weights" / "model.json")
+    )
+    return {
+        "requirements": ["xgboost"],
+        "plan": site.plan(Plan(epochs=10, learning_rate=0.1)),
+        "model_args": {"max_depth": 3, "nthread": 1},
+        "description": "XGBoost with native missing values and categories (enable_categorical).",
+    }
+
+
+def table_lightgbm(site: Site, folder: Path) -> dict[str, Any]:
+    import lightgbm as lgb
+
+    params = {"objective": "multiclass", "num_class": 4, "num_leaves": 8, "min_data_in_leaf": 10}
+    params |= {"seed": 0, "num_threads": 1, "deterministic": True, "verbosity": -1}
+    data = lgb.Dataset(site.X, label=site.y, weight=_balanced(site.y), categorical_feature="auto")
+    lgb.train(params, data, num_boost_round=30).save_model(str(folder / "weights" / "model.txt"))
+    return {
+        "requirements": ["lightgbm"],
+        "plan": site.plan(Plan(epochs=10, learning_rate=0.1)),
+        "model_args": {"num_leaves": 8, "min_data_in_leaf": 10, "num_threads": 1},
+        "description": "LightGBM with native missing values and categories (the category columns).",
+    }
+
+
+def table_sklearn(site: Site, folder: Path) -> dict[str, Any]:
+    import skops.io as sio
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.preprocessing import OneHotEncoder
+
+    categorical = [c for c in site.X.columns if isinstance(site.X[c].dtype, pd.CategoricalDtype)]
+    numeric = [c for c in site.X.columns if c not in categorical]
+    numbers = Pipeline([("impute", SimpleImputer(add_indicator=True)), ("scale", StandardScaler())])
+    levels = Pipeline(
+        [
+            ("impute", SimpleImputer(strategy="most_frequent")),
+            ("onehot", OneHotEncoder(handle_unknown="ignore")),
+        ]
+    )
+    encode = ColumnTransformer([("numbers", numbers, numeric), ("levels", levels, categorical)])
+    clf = LogisticRegression(C=0.05, max_iter=5000, class_weight="balanced")
+    pipe = Pipeline([("encode", encode), ("clf", clf)]).fit(site.X, site.y)
+    sio.dump(pipe, folder / "weights" / "model.skops")
+    canonical_skops(folder / "weights" / "model.skops")
+    return {
+        "requirements": ["scikit-learn", "skops"],
+        "plan": site.plan(Plan()),
+        "description": "Imputer + one-hot encoder + logistic regression in one scikit-learn pipeline.",
+    }
+
+
+def table_torch(site: Site, folder: Path) -> dict[str, Any]:
+    import torch
+
+    torch.manual_seed(0)
+    shutil.copyfile(TEMPLATES / "torch_table.py", folder / "model.py")
+    code = _import(folder / "model.py")
+    module = code.Net()
+    numeric = site.X[[c for c in site.X.columns if c not in code.LEVELS]]
+    module.mean.copy_(torch.tensor(numeric.mean().to_numpy(), dtype=torch.float32))
+    module.scale.copy_(torch.tensor(numeric.std().clip(lower=1e-6).to_numpy(), dtype=torch.float32))
+    model = code.Model(module)
+    plan = site.plan(Plan(epochs=20, learning_rate=3e-3, batch_size=64))
+    model.fine_tune(site.X, site.y, plan, classes=site.classes)
+    model.save(folder / "weights")
+    return {
+        "entry": "model:Model",
+        "requirements": ["torch", "safetensors", "pandas"],
+        "plan": plan,
+        "description": "MLP that encodes the table itself: missing indicators and one-hot levels.",
+    }
+
+
+def table_python(site: Site, folder: Path) -> dict[str, Any]:
+    import sys
+
+    shutil.copyfile(TEMPLATES / "softmax.py", folder / "softmax.py")
+    shutil.copyfile(TEMPLATES / "softmax_table.py", folder / "model.py")
+    sys.path.insert(0, str(folder))  # model.py imports its neighbour softmax.py, as in the sandbox
+    try:
+        code = _import(folder / "model.py")
+    finally:
+        sys.path.remove(str(folder))
+        sys.modules.pop("softmax", None)
+    model = code.Model.fresh(site.X, len(site.classes))
+    plan = site.plan(Plan(epochs=40, learning_rate=0.1, batch_size=64))
+    model.fine_tune(site.X, site.y, plan, classes=site.classes)
+    model.save(folder / "weights")
+    return {
+        "entry": "model:Model",
+        "requirements": ["numpy", "pandas", "safetensors"],
+        "plan": plan,
+        "description": "Numpy softmax regression that encodes the table itself (indicators, one-hot).",
+    }
+
+
+TABLE_BUILDERS: dict[str, Callable[[Site, Path], dict[str, Any]]] = {
+    "xgboost": table_xgboost,
+    "lightgbm": table_lightgbm,
+    "sklearn": table_sklearn,
+    "torch": table_torch,
+    "python": table_python,
+}
+
+
+def build_table(framework: str) -> float:
+    """Build examples/tables/FRAMEWORK and return its macro-F1 on the site's internal holdout."""
+    site = TableSite(framework)
+    folder = ROOT / "tables" / framework
+    shutil.rmtree(folder, ignore_errors=True)
+    (folder / "weights").mkdir(parents=True)
+    extra = TABLE_BUILDERS[framework](site, folder)
+    manifest: dict[str, Any] = {"name": f"dili-table-{framework}", "framework": framework} | extra
+    plan = manifest.pop("plan", Plan())
+    manifest["description"] = f"{manifest.pop('description')} Pretrained on the {site.site} site."
+    write_manifest(folder, manifest | {"plan": plan.to_dict()})
+    proba = load_model(folder, validate_bundle(folder)).predict_proba(site.X_hold)
+    score = round(float(f1_score(site.y_hold, proba.argmax(axis=1), average="macro")), 3)
+    write_manifest(folder, {**manifest, "claimed": {"macro_f1": score}, "plan": plan.to_dict()})
+    return score
+
+
+def main_tables(frameworks: list[str] | None = None) -> None:
+    import torch
+
+    torch.set_num_threads(1)
+    for framework in frameworks or TABLE_BUILDERS:
+        score = build_table(framework)
+        size = sum(p.stat().st_size for p in (ROOT / "tables" / framework / "weights").iterdir())
+        print(f"{'tables':>14} {framework:>8}  site={TABLE_SITE:<15} macro_f1={score:.3f}  {size} B")
+
+
 if __name__ == "__main__":
-    main()
+    import sys
+
+    if sys.argv[1:2] == ["tables"]:
+        main_tables(sys.argv[2:])
+    else:
+        main()

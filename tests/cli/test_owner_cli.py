@@ -80,10 +80,60 @@ def test_workspace_lifecycle(local: Path) -> None:
 def test_create_refuses_a_bad_table_with_one_line(tmp_path: Path) -> None:
     table = tmp_path / "bad.csv"
     frame = tiny_cohort()
-    frame.loc[3, "f1"] = None
+    frame.loc[3, "f1"] = float("inf")
     frame.to_csv(table, index=False)
     done = cli(*create_args("bad", table), data_dir=tmp_path / "d", check=False)
-    assert done.returncode == 1 and "missing values" in done.stderr and "Traceback" not in done.stderr
+    assert done.returncode == 1 and "infinite values" in done.stderr and "f1 (1)" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def _rows(data_dir: Path) -> dict[str, int]:
+    db = sqlite3.connect(data_dir / "cohortbench.db")
+    try:
+        return {
+            t: db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
+            for t in ("users", "api_tokens", "workspaces", "memberships", "cohort_versions", "audit_entries")
+        }
+    finally:
+        db.close()
+
+
+def _artifacts(data_dir: Path) -> list[Path]:
+    return (
+        [p for p in (data_dir / "artifacts").rglob("*") if p.is_file()]
+        if (data_dir / "artifacts").exists()
+        else []
+    )
+
+
+def test_a_failed_create_leaves_nothing_behind(tmp_path: Path) -> None:
+    """No administrator, token, workspace, cohort version, audit entry or artifact after a refusal."""
+    data_dir = tmp_path / "d"
+    bad = tiny_cohort()
+    bad.loc[[2, 5], "label"] = None
+    table = tmp_path / "cohort.csv"
+    bad.to_csv(table, index=False)
+    fine = tmp_path / "fine.csv"
+    tiny_cohort().to_csv(fine, index=False)
+    for args in (create_args("bad", table), [*create_args("bad", fine), "--critical", "nope"]):
+        done = cli(*args, data_dir=data_dir, check=False)
+        assert done.returncode == 1 and "token" not in done.stderr, done.stderr
+        assert set(_rows(data_dir).values()) == {0} and _artifacts(data_dir) == []
+    kept = cli(*create_args("good", table), "--missing-labels", "drop", data_dir=data_dir)
+    assert "dropped 2 record(s) without a label" in kept.stdout and "token (shown once)" in kept.stderr
+    assert _rows(data_dir)["users"] == 1 and _rows(data_dir)["cohort_versions"] == 1
+    assert len(_artifacts(data_dir)) == 2
+
+
+def test_create_keeps_missing_values_and_declared_categories(tmp_path: Path) -> None:
+    frame = tiny_cohort()
+    frame.loc[[1, 4, 8], "f2"] = None
+    frame["site"] = ["north" if i % 2 else "south" for i in range(len(frame))]
+    frame["stage"] = [i % 3 for i in range(len(frame))]
+    table = tmp_path / "cohort.csv"
+    frame.to_csv(table, index=False)
+    done = cli(*create_args("mixed", table), "--categorical", "stage", data_dir=tmp_path / "d")
+    assert "categorical: site (2 levels); stage (3 levels)" in done.stdout
 
 
 def test_audit_verify_and_export_detect_tampering(local: Path, tmp_path: Path) -> None:

@@ -100,3 +100,18 @@ def test_unknown_cohort_and_site_name_the_known_ones() -> None:
         cohorts.generate("dili", site="mars")
     with pytest.raises(ValidationError, match="non-negative"):
         cohorts.generate("dili", seed=-3)
+
+
+def test_with_gaps_knocks_out_lab_values_and_adds_two_categories() -> None:
+    from cohortbench.cohorts import generate
+    from cohortbench.cohorts.spec import LIVER_PANEL
+    from cohortbench.cohorts.tables import CENTRES, with_gaps
+
+    frame = generate("dili")
+    gappy = with_gaps(frame, fraction=0.1, seed=2)
+    assert gappy.equals(with_gaps(frame, fraction=0.1, seed=2))
+    rates = gappy[list(LIVER_PANEL)].isna().mean()
+    assert ((rates > 0.07) & (rates < 0.13)).all()
+    assert not gappy.drop(columns=list(LIVER_PANEL)).isna().any().any()
+    assert set(gappy["diabetes"]) == {"yes", "no"} and set(gappy["centre"]) == set(CENTRES)
+    assert (gappy["diabetes"] == "yes").sum() == (frame["diabetes"] == 1).sum()

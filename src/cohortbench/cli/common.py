@@ -43,16 +43,20 @@ def open_platform(data_dir: Path, **overrides: object) -> Platform:
 
 @contextmanager
 def as_admin(data_dir: Path) -> Iterator[tuple[Platform, Session, User]]:
-    """Owner commands on a local deployment act as its administrator."""
+    """Owner commands on a local deployment act as its administrator.
+
+    The administrator made on first use is kept only if the command succeeds (one transaction),
+    so its token is printed only then: a refused command leaves no administrator behind.
+    """
     from cohortbench.service.bootstrap import local_admin
 
     platform = open_platform(data_dir)
     try:
         with platform.session() as session:
             admin, token = local_admin(session)
-            if token:
-                typer.echo(f"created the administrator; its API token (shown once): {token}", err=True)
             yield platform, session, admin
+        if token:
+            typer.echo(f"created the administrator; its API token (shown once): {token}", err=True)
     finally:
         platform.close()
 

@@ -41,9 +41,19 @@ def create(
             "default: groups from shared column-name prefixes",
         ),
     ] = None,
+    categorical: Annotated[
+        str, typer.Option(help="Comma-separated columns to treat as categories (text columns always are)")
+    ] = "",
+    missing_labels: Annotated[
+        str, typer.Option(help="Records without a label: refuse the table, or drop them")
+    ] = "refuse",
     data_dir: DataDir = DEFAULT_DATA_DIR,
 ) -> None:
-    """Create a workspace from a CSV or Parquet table (the holdout split is seeded and stratified)."""
+    """Create a workspace from a CSV or Parquet table (the holdout split is seeded and stratified).
+
+    Features may have missing values (kept as NaN) and categorical columns; a refused table
+    leaves nothing behind in the data directory's database or artifacts.
+    """
     from cohortbench.cohorts import load_frame
     from cohortbench.service import workspaces
     from cohortbench.workspaces import Rules, groups_from_spec
@@ -68,11 +78,19 @@ def create(
             rules=rules,
             feature_groups=feature_groups,
             description=description,
+            categorical=[c.strip() for c in categorical.split(",") if c.strip()],
+            missing_labels=missing_labels,
         )
         card = workspaces.card(session, workspace, admin, "owner")
         named = _groups_line(workspace.feature_groups)
+        levels = workspaces.categories_of(workspace)
+        dropped = int(workspace.settings.get("dropped_unlabelled", 0))
     console.print(f"created workspace {card.name}: {card.n_train} train / {card.n_holdout} holdout records")
     console.print(f"feature groups: {named}")
+    if levels:
+        console.print("categorical: " + "; ".join(f"{c} ({len(v)} levels)" for c, v in levels.items()))
+    if dropped:
+        console.print(f"dropped {dropped} record(s) without a label")
 
 
 def read_groups(path: Path) -> dict[str, Any]:

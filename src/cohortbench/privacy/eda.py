@@ -5,12 +5,18 @@ cells, merged histogram bins, statistics over at least `min_cell` records, trimm
 percentiles. With `dp`, counts, histograms and means get OpenDP noise charged to the ledger
 (then the same suppression as post-processing) and everything without a budgeted mechanism
 (standard deviations, percentiles, correlations) is withheld.
+
+Features may have missing values and be categorical: `missing` holds each incomplete feature's
+protected table of missing values per class, `categories` each categorical feature's protected
+per-class counts of its public levels (rare levels merged into one "other", never named).
+Statistics, histograms, the heatmap and the group overview describe the numeric features. Under
+DP both new tables are withheld (no budgeted mechanism for them).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -18,12 +24,14 @@ import pandas as pd
 
 from cohortbench.errors import ValidationError
 from cohortbench.privacy import eda_parts as parts
+from cohortbench.privacy.categories import CategoryTable, category_tables
 from cohortbench.privacy.cells import CountTable, protect_counts
 from cohortbench.privacy.dp import DpSession
 from cohortbench.privacy.eda_dp import dp_class_table, dp_histograms, dp_query_count, dp_summaries
 from cohortbench.privacy.histogram import Histogram, protected_histogram
 from cohortbench.privacy.released import MIN_CELL, WITHHELD, Released
 from cohortbench.privacy.stats import GroupSummary, summarize
+from cohortbench.privacy.twin_columns import categorical_dtype
 
 
 @dataclass(frozen=True)
@@ -37,6 +45,8 @@ class EdaRelease:
     heatmap: parts.Heatmap
     group_overview: dict[str, dict[str, Any]]
     mode: str
+    missing: dict[str, CountTable] = field(default_factory=dict)
+    categories: dict[str, CategoryTable] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -47,6 +57,8 @@ class EdaRelease:
             "histograms": {f: h.to_dict() for f, h in self.histograms.items()},
             "heatmap": self.heatmap.to_dict(),
             "group_overview": {g: _overview_dict(o) for g, o in self.group_overview.items()},
+            "missing": {f: t.to_dict() for f, t in self.missing.items()},
+            "categories": {f: t.to_dict() for f, t in self.categories.items()},
         }
 
 
@@ -64,9 +76,6 @@ def _validate(frame: pd.DataFrame, label_column: str, feature_groups: Mapping[st
     ]
     if missing:
         raise ValidationError(f"cohort frame lacks columns: {', '.join(missing[:10])}")
-    bad = [f for cols in feature_groups.values() for f in cols if not pd.api.types.is_numeric_dtype(frame[f])]
-    if bad:
-        raise ValidationError(f"EDA features must be numeric; not numeric: {', '.join(bad[:10])}")
 
 
 def _missing_tables(
@@ -158,20 +167,29 @@ def release_eda(
     labels = frame[label_column].astype(str)
     features = [f for cols in feature_groups.values() for f in cols]
     class_list = [str(c) for c in classes]
+    dtypes = dict(zip(frame.columns, frame.dtypes, strict=True))
+    categorical = [f for f in features if categorical_dtype(dtypes[f])]
+    numeric_groups = {g: [f for f in cols if f not in categorical] for g, cols in feature_groups.items()}
+    numeric_groups = {g: cols for g, cols in numeric_groups.items() if cols}
+    numeric = [f for f in features if f not in categorical]
     if dp is not None:
-        return _release_dp(frame, labels, class_list, feature_groups, min_cell, dp)
+        return _release_dp(frame, labels, class_list, numeric_groups, min_cell, dp, len(features))
     class_table = protect_counts({c: int((labels == c).sum()) for c in class_list}, min_cell=min_cell)
     missing = _missing_tables(frame, labels, features, class_list, min_cell)
     missing_total = protect_counts({"all": int(frame[features].isna().to_numpy().sum())}, min_cell=min_cell)
-    overview, heat = _overview(frame, labels, class_list, feature_groups, min_cell)
+    overview, heat = _overview(frame, labels, class_list, numeric_groups, min_cell)
+    has_gaps = frame[features].isna().any()
+    incomplete = [f for f in features if bool(has_gaps[f])]
     return EdaRelease(
         cohort=parts.cohort_table(class_table, missing_total, len(features)),
         class_distribution=class_table,
-        summaries=_summaries(frame, labels, features, class_table, missing, min_cell),
-        histograms=_histograms(frame, features, class_table, missing, min_cell),
+        summaries=_summaries(frame, labels, numeric, class_table, missing, min_cell),
+        histograms=_histograms(frame, numeric, class_table, missing, min_cell),
         heatmap=heat,
         group_overview=overview,
         mode="disclosure_control",
+        missing={f: missing[f] for f in incomplete},
+        categories=category_tables(frame, labels, categorical, class_table, missing, min_cell=min_cell),
     )
 
 
@@ -182,6 +200,7 @@ def _release_dp(
     feature_groups: Mapping[str, Sequence[str]],
     min_cell: int,
     dp: DpSession,
+    n_features: int,
 ) -> EdaRelease:
     """The DP release: refused as a whole, before any noise is drawn, if the budget cannot cover it."""
     features = [f for cols in feature_groups.values() for f in cols]
@@ -191,7 +210,7 @@ def _release_dp(
     class_table = dp_class_table(labels, classes, dp, min_cell)
     missing = CountTable({}, Released(None, WITHHELD))
     return EdaRelease(
-        cohort=parts.cohort_table(class_table, missing, len(features)),
+        cohort=parts.cohort_table(class_table, missing, n_features),
         class_distribution=class_table,
         summaries=dp_summaries(frame, labels, class_table, features, dp, min_cell),
         histograms=dp_histograms(frame, features, dp, min_cell),

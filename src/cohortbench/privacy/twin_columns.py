@@ -1,16 +1,24 @@
-"""One column of a schema twin: its type and coarse per-class range, and how to draw fake values."""
+"""One column of a schema twin: its type and coarse per-class range, and how to draw fake values.
+
+A categorical column lists only its public levels (each held by at least `min_cell` records; the
+rarer ones merged into OTHER) with per-class shares to 2 decimals; a column with missing values
+carries its per-class missing rate to 2 decimals. A class's shares or rate are released only when
+none of their counts is a small cell (else the pooled ones stand in), so no small count is shown.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from cohortbench.privacy.released import round_significant
+from cohortbench.privacy.categories import OTHER, merged, public_levels
+from cohortbench.privacy.cells import protect_counts
+from cohortbench.privacy.released import is_small_count, round_significant
 from cohortbench.privacy.stats import trimmed_quantile
 
 SPAN_SDS = 3.29
@@ -19,25 +27,51 @@ SPAN_SDS = 3.29
 
 @dataclass(frozen=True)
 class ColumnSchema:
-    """A feature's name, kind (float, int, binary), group, and per-class (p5, p95) or (rate, rate)."""
+    """A feature's name, kind (float, int, binary, category), group, and per-class (p5, p95) or
+    (rate, rate); for a category its public `levels` and per-class `shares` (None: not released);
+    `missing`, the per-class rate of missing values (empty when the column has none)."""
 
     name: str
     kind: str
     group: str
     ranges: dict[str, tuple[float, float]]
+    levels: tuple[str, ...] = ()
+    shares: dict[str, tuple[float | None, ...]] = field(default_factory=dict)
+    missing: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "name": self.name,
             "kind": self.kind,
             "group": self.group,
             "ranges": {k: list(v) for k, v in self.ranges.items()},
         }
+        if self.kind == "category":
+            data["levels"] = list(self.levels)
+            data["shares"] = {k: list(v) for k, v in self.shares.items()}
+        if self.missing:
+            data["missing"] = dict(self.missing)
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ColumnSchema:
         ranges = {str(k): (float(v[0]), float(v[1])) for k, v in data["ranges"].items()}
-        return cls(str(data["name"]), str(data["kind"]), str(data["group"]), ranges)
+        shares = {
+            str(k): tuple(None if x is None else float(x) for x in v)
+            for k, v in (data.get("shares") or {}).items()
+        }
+        missing = {str(k): float(v) for k, v in (data.get("missing") or {}).items()}
+        levels = tuple(str(v) for v in data.get("levels") or ())
+        return cls(str(data["name"]), str(data["kind"]), str(data["group"]), ranges, levels, shares, missing)
+
+
+def categorical_dtype(dtype: Any) -> bool:
+    """Categorical by dtype: pandas category, string or object."""
+    return isinstance(dtype, pd.CategoricalDtype) or not pd.api.types.is_numeric_dtype(dtype)
+
+
+def is_categorical(column: pd.Series) -> bool:
+    return categorical_dtype(column.dtype)
 
 
 def _kind(column: pd.Series) -> str:
@@ -66,18 +100,115 @@ def _coarse_range(x: npt.NDArray[np.float64], kind: str, min_cell: int) -> tuple
 def describe_column(
     column: pd.Series, labels: pd.Series, classes: Sequence[str], *, group: str, min_cell: int
 ) -> ColumnSchema:
-    """Per-class coarse ranges, falling back to the pooled range for classes below min_cell."""
+    """Per-class coarse ranges (or level shares), falling back to pooled ones for small classes."""
+    missing = _missing_rates(column.isna().to_numpy(), labels.to_numpy(), classes, min_cell)
+    if is_categorical(column):
+        return _describe_category(column, labels, classes, group=group, min_cell=min_cell, missing=missing)
     kind = _kind(column)
-    values = column.to_numpy(dtype=np.float64)
+    values = column.to_numpy(dtype=np.float64, na_value=np.nan)
     pooled = _coarse_range(values, kind, min_cell) or (0.0, 0.0)
     ranges = {}
     for c in classes:
         ranges[c] = _coarse_range(values[(labels == c).to_numpy()], kind, min_cell) or pooled
-    return ColumnSchema(str(column.name), kind, group, ranges)
+    return ColumnSchema(str(column.name), kind, group, ranges, missing=missing)
 
 
-def draw_column(column: ColumnSchema, labels: npt.NDArray[Any], rng: np.random.Generator) -> npt.NDArray[Any]:
-    """Normal values matching each class's (p5, p95), Bernoulli draws for binary columns."""
+def _rate(isna: npt.NDArray[np.bool_], min_cell: int) -> float | None:
+    """The missing rate to 2 decimals, None when the missing or the present count is a small cell."""
+    n_missing = int(isna.sum())
+    if (
+        len(isna) == 0
+        or is_small_count(n_missing, min_cell)
+        or is_small_count(len(isna) - n_missing, min_cell)
+    ):
+        return None
+    rate = round(n_missing / len(isna), 2)
+    return min(max(rate, 0.01), 0.99) if 0 < n_missing < len(isna) else rate
+
+
+def _missing_rates(
+    isna: npt.NDArray[np.bool_], labels: npt.NDArray[Any], classes: Sequence[str], min_cell: int
+) -> dict[str, float]:
+    """Per class missing rate; the pooled rate for small classes; a nominal 0.01 (or 0.99) when even
+    the pooled count is a small cell, so the twin still has missing values where the cohort has."""
+    if not isna.any():
+        return {}
+    pooled = _rate(isna, min_cell)
+    if pooled is None:
+        pooled = 0.01 if 2 * int(isna.sum()) < len(isna) else 0.99
+    return {c: _rate(isna[labels == c], min_cell) or pooled for c in classes}
+
+
+def _shares(values: pd.Series, names: Sequence[str], min_cell: int) -> tuple[float | None, ...] | None:
+    """Each level's share (2 decimals) among the present values; a small-cell share is None."""
+    counts = {lvl: int((values == lvl).sum()) for lvl in names}
+    total = sum(counts.values())
+    if total < min_cell:
+        return None
+    table = protect_counts(counts, min_cell=min_cell)
+    return tuple(None if not table.cells[lvl].shown else round(counts[lvl] / total, 2) for lvl in names)
+
+
+def _describe_category(
+    column: pd.Series,
+    labels: pd.Series,
+    classes: Sequence[str],
+    *,
+    group: str,
+    min_cell: int,
+    missing: dict[str, float],
+) -> ColumnSchema:
+    levels, has_other = public_levels(column, min_cell=min_cell)
+    names = (*levels, *((OTHER,) if has_other else ()))
+    values = merged(column, levels)
+    pooled = _shares(values, names, min_cell) or tuple(None for _ in names)
+    shares = {}
+    for c in classes:
+        own = _shares(values[(labels == c).to_numpy()], names, min_cell)
+        shares[c] = own if own is not None and None not in own else pooled
+    return ColumnSchema(str(column.name), "category", group, {}, names, shares, missing)
+
+
+def _draw_levels(column: ColumnSchema, labels: npt.NDArray[Any], rng: np.random.Generator) -> Any:
+    """Levels drawn at each class's shares (unreleased shares split what the released ones leave)."""
+    names = np.array(column.levels, dtype=object)
+    out = np.empty(len(labels), dtype=object)
+    for cls in np.unique(labels):
+        shares = column.shares.get(str(cls)) or tuple(None for _ in names)
+        known = sum(v for v in shares if v is not None)
+        hidden = sum(1 for v in shares if v is None)
+        rest = max(1.0 - known, 0.01) / max(hidden, 1)
+        p = np.array([rest if v is None else v for v in shares], dtype=np.float64)
+        mask = labels == cls
+        out[mask] = rng.choice(names, size=int(mask.sum()), p=p / p.sum()) if len(names) else None
+    return pd.Categorical(out, categories=list(column.levels))
+
+
+def draw_column(column: ColumnSchema, labels: npt.NDArray[Any], rng: np.random.Generator) -> Any:
+    """Normal values matching each class's (p5, p95), Bernoulli draws for binary columns, levels at
+    their shares for categories; then missing values at each class's missing rate."""
+    if column.kind == "category":
+        drawn: Any = _draw_levels(column, labels, rng)
+    else:
+        drawn = _draw_numbers(column, labels, rng)
+    if not column.missing:
+        return drawn
+    gone = np.zeros(len(labels), dtype=bool)
+    for cls, rate in column.missing.items():
+        mask = labels == cls
+        gone[mask] = rng.random(int(mask.sum())) < rate
+    if column.kind == "category":
+        levels = np.asarray(drawn, dtype=object)
+        levels[gone] = None
+        return pd.Categorical(levels, categories=list(column.levels))
+    values = np.asarray(drawn, dtype=np.float64)
+    values[gone] = np.nan
+    return values
+
+
+def _draw_numbers(
+    column: ColumnSchema, labels: npt.NDArray[Any], rng: np.random.Generator
+) -> npt.NDArray[Any]:
     out = np.zeros(len(labels), dtype=np.float64)
     for cls, (lo, hi) in column.ranges.items():
         mask = labels == cls

@@ -33,11 +33,15 @@ from cohortbench.sandbox.errors import code_for_exception
 
 
 def _permuted(frame: pd.DataFrame, spec: dict[str, Any]) -> pd.DataFrame:
-    """A copy of `frame` whose `columns` have their rows shuffled together with `seed`."""
+    """A copy of `frame` whose `columns` have their rows shuffled together with `seed`.
+
+    Each column keeps its dtype: a permuted categorical column keeps its categories (and their
+    order), and its missing values move with the rows like any value.
+    """
     copy = frame.copy()
     order = np.random.default_rng(int(spec["seed"])).permutation(len(frame))
-    cols = list(spec["columns"])
-    copy[cols] = frame[cols].to_numpy()[order]
+    for col in spec["columns"]:
+        copy[col] = pd.Series(frame[col].array.take(order), index=frame.index, name=col)
     return copy
 
 

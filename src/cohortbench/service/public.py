@@ -250,6 +250,8 @@ class EdaOut(_Model):
     histograms: dict[str, Any]
     heatmap: dict[str, Any]
     group_overview: dict[str, Any]
+    missing: dict[str, Any] = {}
+    categories: dict[str, Any] = {}
 
 
 class MemberOut(_Model):

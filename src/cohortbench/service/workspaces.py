@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
@@ -25,6 +25,7 @@ from cohortbench.store.models import CohortVersion, Membership, Submission, User
 from cohortbench.workspaces import (
     Resources,
     Rules,
+    apply_categories,
     frame_digest,
     groups_by_prefix,
     split_holdout,
@@ -127,8 +128,16 @@ def create_workspace(
     rules: Rules | None = None,
     feature_groups: dict[str, list[str]] | None = None,
     description: str = "",
+    categorical: Sequence[str] = (),
+    missing_labels: str = "refuse",
 ) -> Workspace:
-    """Create a workspace and its first cohort version from an owner's table."""
+    """Create a workspace and its first cohort version from an owner's table.
+
+    Every check (table, critical class, feature groups) runs before any row or artifact is
+    written, so a refused table leaves nothing behind (the caller's transaction holds the rows).
+    The levels of the categorical columns and the number of records dropped for a missing label
+    (`missing_labels="drop"`) are kept in the workspace's settings (owner-side).
+    """
     if not name or not name.replace("-", "").isalnum() or name != name.lower():
         raise ValidationError(f"workspace name must be a lowercase slug (letters, digits, -), got {name!r}")
     if session.scalar(select(Workspace).where(Workspace.name == name)) is not None:
@@ -139,6 +148,8 @@ def create_workspace(
         label_column=label_column,
         classes=classes,
         holdout_fraction=holdout_fraction,
+        categorical=categorical,
+        missing_labels=missing_labels,
     )
     if critical_class not in table.classes:
         raise ValidationError(f"critical class {critical_class!r} is not one of {', '.join(table.classes)}")
@@ -158,10 +169,12 @@ def create_workspace(
         dataset_id="",
     )
     _apply_rules(workspace, rules)
+    cohort_notes = {"categories": {k: list(v) for k, v in table.categories.items()}}
+    workspace.settings = {**workspace.settings, **cohort_notes, "dropped_unlabelled": table.n_dropped}
+    holdout_ids = split_holdout(table, holdout_fraction=holdout_fraction, seed=split_seed)
     session.add(workspace)
     session.flush()
     session.add(Membership(workspace_id=workspace.id, user_id=actor.id, role="owner"))
-    holdout_ids = split_holdout(table, holdout_fraction=holdout_fraction, seed=split_seed)
     version = store_version(platform, session, workspace, table, holdout_ids, 1, split_seed, holdout_fraction)
     workspace.dataset_id = version.sha256[:8]
     audit.append(
@@ -169,9 +182,21 @@ def create_workspace(
         actor=actor.name,
         action="workspace.create",
         target=f"workspace:{name}",
-        payload={"rules": rules.to_dict(), "cohort_sha256": version.sha256, "n_records": version.n_records},
+        payload={
+            "rules": rules.to_dict(),
+            "cohort_sha256": version.sha256,
+            "n_records": version.n_records,
+            "dropped_unlabelled": table.n_dropped,
+            "categorical": sorted(table.categories),
+        },
     )
     return workspace
+
+
+def categories_of(workspace: Workspace) -> dict[str, list[str]]:
+    """The fixed levels of the workspace's categorical columns (empty for an all-numeric cohort)."""
+    stored = (workspace.settings or {}).get("categories") or {}
+    return {str(k): [str(v) for v in levels] for k, levels in stored.items()}
 
 
 def _check_groups(groups: dict[str, list[str]], table: CohortTable) -> None:
@@ -227,7 +252,9 @@ def load_cohort(
     platform: Platform, version: CohortVersion, workspace: Workspace
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(train, holdout) frames of a cohort version. Trusted side only: holdout labels are in here."""
-    frame = pd.read_parquet(platform.artifacts.path(version.data_artifact))
+    frame = apply_categories(
+        pd.read_parquet(platform.artifacts.path(version.data_artifact)), categories_of(workspace)
+    )
     holdout_ids = set(json.loads(platform.artifacts.path(version.holdout_ids_artifact).read_text()))
     mask = frame[workspace.id_column].astype(str).isin(holdout_ids)
     return frame[~mask].reset_index(drop=True), frame[mask].reset_index(drop=True)

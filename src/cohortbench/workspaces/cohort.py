@@ -4,25 +4,43 @@ from __future__ import annotations
 
 import hashlib
 import io
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
 from cohortbench.errors import ValidationError
+from cohortbench.workspaces.columns import (
+    MAX_LEVELS,
+    apply_categories,
+    categorical_columns,
+    level_order,
+    unknown_levels,
+)
 
 MIN_PER_CLASS = 2
 
 
+MISSING_LABELS = ("refuse", "drop")
+
+
 @dataclass(frozen=True)
 class CohortTable:
-    """A validated cohort: the frame, its columns' roles and the class order."""
+    """A validated cohort: the frame, its columns' roles, the class order and the categorical levels.
+
+    Feature values may be missing (NaN, kept as such); categorical columns are `category` dtype
+    with `categories[column]` as their fixed level order. `n_dropped` records without a label were
+    left out at the owner's request (`missing_labels="drop"`).
+    """
 
     frame: pd.DataFrame
     id_column: str
     label_column: str
     classes: tuple[str, ...]
+    categories: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    n_dropped: int = 0
 
     @property
     def features(self) -> tuple[str, ...]:
@@ -41,37 +59,49 @@ def validate_cohort(
     label_column: str,
     classes: tuple[str, ...] | None = None,
     holdout_fraction: float = 0.2,
+    categorical: Sequence[str] = (),
+    categories: Mapping[str, Sequence[str]] | None = None,
+    missing_labels: str = "refuse",
 ) -> CohortTable:
     """Check an owner's table and name every problem (never fix anything silently).
 
-    Problems: missing id/label column, missing values (records without a label counted apart),
-    duplicate ids, non-numeric features, infinite feature values, fewer than 2 classes, a class too
-    small to split into train and holdout.
+    Missing feature values are allowed (kept as NaN). Problems: missing id/label column, records
+    without a label (unless `missing_labels="drop"`), missing or duplicate ids, infinite values,
+    fewer than 2 classes, a class too small to split. Categorical features are the `categorical`
+    columns plus every text column; `categories` (a workspace's stored levels) fixes their levels,
+    and a value outside them is a problem; otherwise the observed levels are sorted.
     """
     for column, role in ((id_column, "id"), (label_column, "label")):
         if column not in frame.columns:
             raise ValidationError(
                 f"{role} column {column!r} not found; columns are: {', '.join(frame.columns[:10])}"
             )
+    if missing_labels not in MISSING_LABELS:
+        raise ValidationError(f"missing labels must be 'refuse' or 'drop', got {missing_labels!r}")
     problems: list[str] = []
-    missing = [c for c in frame.columns[frame.isna().any()] if c != label_column]
-    if missing:
-        problems.append(f"missing values in {len(missing)} column(s): {', '.join(map(str, missing[:5]))}")
-    unlabelled = int(frame[label_column].isna().sum())
-    if unlabelled:
-        problems.append(f"{unlabelled} record(s) without a label in column {label_column!r}")
-    dup = int(frame[id_column].duplicated().sum())
+    unlabelled = frame[label_column].isna().to_numpy()
+    n_dropped = 0
+    if unlabelled.any() and missing_labels == "drop":
+        frame, n_dropped = frame[~unlabelled], int(unlabelled.sum())
+    elif unlabelled.any():
+        problems.append(
+            f"{int(unlabelled.sum())} record(s) without a label in column {label_column!r} "
+            "(--missing-labels drop leaves them out)"
+        )
+    frame = _integral_labels(frame, label_column)
+    no_id = int(frame[id_column].isna().sum())
+    if no_id:
+        problems.append(f"{no_id} record(s) without an id in column {id_column!r}")
+    dup = int(frame[id_column].dropna().duplicated().sum())
     if dup:
         problems.append(f"{dup} duplicate id(s) in column {id_column!r}")
     features = [c for c in frame.columns if c not in (id_column, label_column)]
     if not features:
         problems.append("no feature columns")
-    non_numeric = [c for c in features if not pd.api.types.is_numeric_dtype(frame[c])]
-    if non_numeric:
-        problems.append(
-            f"non-numeric feature column(s) without an encoding: {', '.join(map(str, non_numeric[:5]))}"
-        )
-    infinite = _infinite_columns(frame, [c for c in features if c not in non_numeric])
+    cat_columns = categorical_columns(frame, features, [*categorical, *(categories or {})])
+    levels, level_problems = _levels(frame, cat_columns, categories or {})
+    problems += level_problems
+    infinite = _infinite_columns(frame, [c for c in features if c not in levels])
     if infinite:
         problems.append(
             f"infinite values (inf or -inf) in {len(infinite)} column(s): "
@@ -95,11 +125,47 @@ def validate_cohort(
         problems.append(f"class(es) too small to split into train and holdout: {', '.join(small)}")
     if problems:
         raise ValidationError("invalid cohort: " + "; ".join(problems))
-    return CohortTable(frame.reset_index(drop=True), id_column, label_column, tuple(order))
+    stored = apply_categories(frame.reset_index(drop=True), levels)
+    return CohortTable(stored, id_column, label_column, tuple(order), levels, n_dropped)
+
+
+def _integral_labels(frame: pd.DataFrame, label_column: str) -> pd.DataFrame:
+    """Whole-number float labels as integers: a missing label makes pandas read 3 as 3.0."""
+    labels = frame[label_column]
+    if not pd.api.types.is_float_dtype(labels) or labels.isna().any():
+        return frame
+    values = labels.to_numpy()
+    if not np.all(np.isfinite(values)) or not np.all(values == np.round(values)):
+        return frame
+    return frame.assign(**{label_column: values.astype(np.int64)})
+
+
+def _levels(
+    frame: pd.DataFrame, columns: Sequence[str], stored: Mapping[str, Sequence[str]]
+) -> tuple[dict[str, tuple[str, ...]], list[str]]:
+    """Each categorical column's levels (the stored ones, else the observed ones) and the problems."""
+    levels: dict[str, tuple[str, ...]] = {}
+    problems: list[str] = []
+    for column in columns:
+        if column in stored:
+            levels[column] = tuple(str(v) for v in stored[column])
+            extra = unknown_levels(frame[column], levels[column])
+            if extra:
+                problems.append(
+                    f"categorical column {column!r} has value(s) outside its levels: {', '.join(extra[:5])}"
+                )
+            continue
+        levels[column] = level_order(frame[column])
+        if len(levels[column]) > MAX_LEVELS:
+            problems.append(
+                f"column {column!r} has {len(levels[column])} distinct text values (more than "
+                f"{MAX_LEVELS}): free text or an identifier, not a category; drop or encode it"
+            )
+    return levels, problems
 
 
 def _infinite_columns(frame: pd.DataFrame, columns: list[str]) -> list[tuple[str, int]]:
-    """(column, count) of numeric columns holding inf: refused like NaN, a model cannot use either."""
+    """(column, count) of numeric columns holding inf: no model can use it, unlike a missing value."""
     found = []
     for column in columns:
         values = frame[column].to_numpy(dtype=np.float64, na_value=np.nan)

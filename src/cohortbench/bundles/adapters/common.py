@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -13,8 +13,30 @@ from cohortbench.bundles.plan import Plan
 from cohortbench.errors import ValidationError
 
 
+def categorical_names(X: pd.DataFrame | np.ndarray) -> list[str]:
+    """The columns of a table that are pandas `category` (or text): not numbers a matrix can hold."""
+    if not isinstance(X, pd.DataFrame):
+        return []
+    return [
+        str(c)
+        for c, dtype in X.dtypes.items()
+        if isinstance(dtype, pd.CategoricalDtype) or not pd.api.types.is_numeric_dtype(dtype)
+    ]
+
+
 def as_matrix(X: pd.DataFrame | np.ndarray, dtype: type = np.float32) -> np.ndarray:
-    """A dense 2-D float matrix (booleans and integers become floats; NaN stays NaN)."""
+    """A dense 2-D float matrix (booleans and integers become floats; NaN stays NaN).
+
+    Categorical columns have no float value: a bundle whose model takes a matrix encodes them in
+    its `features` (docs/runtime.md shows how); here they get a clear error naming them.
+    """
+    text = categorical_names(X)
+    if text:
+        raise ValidationError(
+            f"categorical column(s) {', '.join(text[:5])} cannot go into a float matrix: encode them "
+            "in the model's features() (see docs/runtime.md, 'Missing values and categories')",
+            code="bad_input",
+        )
     matrix = X.to_numpy(dtype=dtype) if isinstance(X, pd.DataFrame) else np.asarray(X, dtype=dtype)
     if matrix.ndim != 2:
         raise ValidationError(f"features must be a 2-D table, got {matrix.ndim} dimensions")
@@ -113,3 +135,25 @@ class EarlyStopping:
         else:
             self.stale += 1
         return self.stale >= self.patience
+
+
+def with_levels(X: pd.DataFrame, levels: Mapping[str, Sequence[str]]) -> pd.DataFrame:
+    """X with each named categorical column re-cast to the model's own level list, in its order.
+
+    A booster's tree splits refer to the levels it was trained with; a workspace level it never
+    saw becomes missing (NaN), which the booster handles, instead of an error or a wrong code.
+    """
+    present = {c: list(v) for c, v in levels.items() if c in X.columns}
+    changed = {
+        c: v
+        for c, v in present.items()
+        if not isinstance(X[c].dtype, pd.CategoricalDtype) or list(X[c].cat.categories) != v
+    }
+    if not changed:
+        return X
+    out = X.copy()
+    for column, values in changed.items():
+        text = out[column].astype(object).where(out[column].notna())
+        text = text.map(lambda v: v if v is None else str(v))
+        out[column] = text.where(text.isin(values)).astype(pd.CategoricalDtype(values))
+    return out

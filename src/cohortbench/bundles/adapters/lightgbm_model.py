@@ -1,5 +1,9 @@
 """LightGBM bundles: a model saved as text; fine-tuning continues boosting from it (init_model).
 
+Missing values go in as NaN; a table with categorical columns goes in as a DataFrame, so LightGBM
+uses its native categorical splits (`categorical_feature="auto"`: the `category` columns) with the
+level lists stored in the model (`pandas_categorical`).
+
 Continued boosting starts from the shipped model's scores, not from the class averages, and a
 pretrained model is often confidently wrong on a new cohort (a rare class it learned to ignore, a
 site shift). Each leaf takes the Newton step -sum(g) / sum(h). With softmax loss, a row predicted
@@ -29,11 +33,13 @@ import pandas as pd
 from cohortbench.bundles.adapters.common import (
     as_matrix,
     binary_to_two_columns,
+    categorical_names,
     check_labels,
     check_n_features,
     sample_weights,
     single_file,
     split_indices,
+    with_levels,
 )
 from cohortbench.bundles.manifest import BundleError
 from cohortbench.bundles.plan import Plan
@@ -75,8 +81,12 @@ class LightGBMModel:
         """The model's input table from the workspace's columns (identity unless overridden)."""
         return X
 
-    def _matrix(self, X: pd.DataFrame) -> np.ndarray:
-        """Columns in the booster's own order when it was trained with names, else by position."""
+    def _matrix(self, X: pd.DataFrame) -> np.ndarray | pd.DataFrame:
+        """Columns in the booster's own order when it was trained with names, else by position.
+
+        A table with categorical columns stays a DataFrame (LightGBM's native categories), its
+        columns re-cast to the booster's own level lists (a level it never saw becomes missing).
+        """
         table = self.features(X)
         names = list(self.booster.feature_name())
         if not all(_DEFAULT_NAME.fullmatch(n) for n in names):
@@ -85,6 +95,10 @@ class LightGBMModel:
                 raise BundleError(f"the booster needs columns the workspace lacks: {', '.join(missing[:5])}")
             table = table[names]
         check_n_features(self.booster.num_feature(), table, "the lightgbm booster")
+        text = categorical_names(table)
+        if text:
+            known = self.booster.pandas_categorical or []
+            return with_levels(table, dict(zip(text, known, strict=False)))
         return as_matrix(table, np.float64)
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
@@ -109,6 +123,9 @@ class LightGBMModel:
 
         def dataset(rows: np.ndarray, **kw: Any) -> Any:
             w = None if weights is None else weights[rows]
+            if isinstance(matrix, pd.DataFrame):  # native categories: named, the booster's levels
+                part = matrix.iloc[rows].set_axis(names, axis=1)
+                return lgb.Dataset(part, labels[rows], weight=w, free_raw_data=False, **kw)
             return lgb.Dataset(
                 matrix[rows], labels[rows], weight=w, feature_name=names, free_raw_data=False, **kw
             )

@@ -25,12 +25,21 @@ from cohortbench.bundles.plan import Plan
 TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.sparse.")
 #: callables under trusted prefixes that touch files or memory maps: never trusted
 DENIED_NAMES = frozenset({"load", "loads", "save", "savez", "fromfile", "memmap", "tofile", "open_memmap"})
+#: exact names outside the prefixes that the table pipelines need: HistGradientBoostingClassifier
+#: with categorical_features="from_dtype" keeps `functools.partial(check_array, ...)` for its
+#: preprocessing (skops audits the partial's function and arguments as nodes of their own, so the
+#: function itself must still pass this allow-list).
+TRUSTED_NAMES = frozenset({"functools.partial"})
 
 
 def trusted_types(untrusted: list[str]) -> list[str]:
-    """The types skops flags that we accept (sklearn/numpy/scipy.sparse), or refuse the file naming the rest."""
+    """The types skops flags that we accept (sklearn/numpy/scipy.sparse and TRUSTED_NAMES), or refuse
+    the file naming the rest."""
     refused = [
-        t for t in untrusted if not t.startswith(TRUSTED_PREFIXES) or t.rsplit(".", 1)[-1] in DENIED_NAMES
+        t
+        for t in untrusted
+        if t not in TRUSTED_NAMES
+        and (not t.startswith(TRUSTED_PREFIXES) or t.rsplit(".", 1)[-1] in DENIED_NAMES)
     ]
     if refused:
         raise BundleError(

@@ -1,4 +1,9 @@
-"""XGBoost bundles: a Booster saved as .json/.ubj; fine-tuning continues boosting on the new cohort."""
+"""XGBoost bundles: a Booster saved as .json/.ubj; fine-tuning continues boosting on the new cohort.
+
+Missing values go in as NaN (xgboost learns a default direction per split). Categorical columns
+go in natively (`enable_categorical`) when the table has any, re-cast to the booster's own
+level lists; a booster trained without categories gets them encoded by the bundle's `features`.
+"""
 
 from __future__ import annotations
 
@@ -13,17 +18,19 @@ import pandas as pd
 from cohortbench.bundles.adapters.common import (
     as_matrix,
     binary_to_two_columns,
+    categorical_names,
     check_labels,
     check_n_features,
     sample_weights,
     single_file,
     split_indices,
+    with_levels,
 )
 from cohortbench.bundles.manifest import BundleError
 from cohortbench.bundles.plan import Plan
 
 
-def _ordered(X: pd.DataFrame, names: Sequence[str] | None, expected: int) -> np.ndarray:
+def _ordered(X: pd.DataFrame, names: Sequence[str] | None, expected: int) -> pd.DataFrame:
     """Columns in the booster's own order when it knows their names, else by position."""
     if names:
         missing = [n for n in names if n not in X.columns]
@@ -31,7 +38,7 @@ def _ordered(X: pd.DataFrame, names: Sequence[str] | None, expected: int) -> np.
             raise BundleError(f"the booster needs columns the workspace lacks: {', '.join(missing[:5])}")
         X = X[list(names)]
     check_n_features(expected, X, "the xgboost booster")
-    return as_matrix(X)
+    return X
 
 
 class XGBoostModel:
@@ -67,8 +74,22 @@ class XGBoostModel:
         import xgboost as xgb
 
         names = self.booster.feature_names
-        matrix = _ordered(self.features(X), names, self.booster.num_features())
-        return xgb.DMatrix(matrix, feature_names=names, missing=np.nan, **kwargs)
+        table = _ordered(self.features(X), names, self.booster.num_features())
+        if categorical_names(table):
+            # native categories: the booster re-codes them by name, so its own level lists rule
+            table = with_levels(table, self._levels())
+            return xgb.DMatrix(table, enable_categorical=True, missing=np.nan, **kwargs)
+        return xgb.DMatrix(as_matrix(table), feature_names=names, missing=np.nan, **kwargs)
+
+    def _levels(self) -> dict[str, list[str]]:
+        """The level list of each categorical feature the booster was trained with (xgboost >= 3.1)."""
+        import xgboost as xgb
+
+        try:
+            stored = self.booster.get_categories(export_to_arrow=True).to_arrow()
+        except (AttributeError, ValueError, TypeError, xgb.core.XGBoostError):
+            return {}
+        return {str(n): [str(v) for v in a.to_pylist()] for n, a in stored or [] if a is not None}
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
         return binary_to_two_columns(np.asarray(self.booster.predict(self._dmatrix(X)), dtype=np.float64))
