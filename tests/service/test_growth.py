@@ -104,9 +104,10 @@ def _unseen(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(label=np.where(np.arange(len(frame)) < 3, "extreme", frame["label"]))
 
 
-def _nan(frame: pd.DataFrame) -> pd.DataFrame:
+def _inf(frame: pd.DataFrame) -> pd.DataFrame:
+    """Missing values are part of a cohort (kept as NaN); an infinite value is not."""
     out = frame.copy()
-    out.loc[0, "f1"] = np.nan
+    out.loc[0, "f1"] = np.inf
     return out
 
 
@@ -119,7 +120,7 @@ def _nan(frame: pd.DataFrame) -> pd.DataFrame:
         (_known_ids, "already in cohort version 1: X0000"),
         (_twice, "appear twice in the batch: N0000"),
         (_unseen, "outside the workspace's classes.*extreme"),
-        (_nan, "missing values"),
+        (_inf, "infinite"),
     ],
 )
 def test_a_bad_batch_is_refused_by_name_and_changes_nothing(
