@@ -7,13 +7,13 @@ from typing import Annotated, Any
 
 import pandas as pd
 import pydantic
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from cohortbench.api.deps import CurrentUser, PlatformDep, SessionDep
 from cohortbench.api.uploads import json_object, multipart_form, multipart_openapi
 from cohortbench.errors import PermissionDeniedError, ValidationError
-from cohortbench.service import eda, release, workspaces
+from cohortbench.service import boards, eda, release, workspaces
 from cohortbench.service.access import get_workspace
 from cohortbench.service.public import (
     EdaOut,
@@ -174,11 +174,29 @@ def get_eda(name: str, platform: PlatformDep, session: SessionDep, user: Current
     return EdaOut(**eda.workspace_eda(platform, session, actor=user, name=name))
 
 
-@router.get("/{name}/leaderboard", response_model=LeaderboardOut)
+@router.get(
+    "/{name}/leaderboard",
+    response_model=LeaderboardOut,
+    responses={304: {"description": "Not modified: the board is the one of the ETag sent in If-None-Match"}},
+)
 def get_leaderboard(
-    name: str, platform: PlatformDep, session: SessionDep, user: CurrentUser
-) -> LeaderboardOut:
-    """Ranked rows: released scores (on the workspace's grid) for members, exact for the owner."""
-    return release.leaderboard(
-        session, actor=user, workspace_name=name, grid_g_per_kwh=platform.settings.grid_g_per_kwh
-    )
+    name: str, request: Request, platform: PlatformDep, session: SessionDep, user: CurrentUser
+) -> Response:
+    """Ranked rows: released scores (on the workspace's grid) for members, exact for the owner.
+
+    Served from the board cache (service.boards) with an ETag; `If-None-Match` with the current
+    ETag answers 304 without a body.
+    """
+    served = boards.leaderboard(
+        platform.boards, session, actor=user, workspace_name=name,
+        grid_g_per_kwh=platform.settings.grid_g_per_kwh,
+    )  # fmt: skip
+    headers = {"ETag": served.etag, "Vary": "Authorization, Cookie"}
+    if served.etag in _etags(request.headers.get("if-none-match", "")):
+        return Response(status_code=304, headers=headers)
+    return Response(served.body(), media_type="application/json", headers=headers)
+
+
+def _etags(header: str) -> set[str]:
+    """The entity tags of an If-None-Match header (weak ones compared by their opaque part)."""
+    return {t.strip().removeprefix("W/") for t in header.split(",") if t.strip()}
