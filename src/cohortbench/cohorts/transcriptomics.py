@@ -44,7 +44,7 @@ def pathways(n_genes: int = N_GENES, pathway_size: int = PATHWAY_SIZE) -> dict[s
 
 
 def class_counts(n_patients: int) -> tuple[int, ...]:
-    counts = [int(round(n_patients * s)) for s in CLASS_SHARES[:-1]]
+    counts = [round(n_patients * s) for s in CLASS_SHARES[:-1]]
     return (*counts, n_patients - sum(counts))
 
 
@@ -102,6 +102,8 @@ def make_transcriptomics(
 
 def _check_size(n_genes: int, n_patients: int, pathway_size: int) -> None:
     if n_genes < 1 or pathway_size < 1:
-        raise ValidationError(f"need at least one gene and pathway size >= 1, got {n_genes} and {pathway_size}")
+        raise ValidationError(
+            f"need at least one gene and pathway size >= 1, got {n_genes} and {pathway_size}"
+        )
     if n_patients < 50:
         raise ValidationError(f"need at least 50 patients to split every class, got {n_patients}")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,8 +41,9 @@ class ColumnSchema:
 
 
 def _kind(column: pd.Series) -> str:
-    values = column.dropna()
-    if pd.api.types.is_bool_dtype(column) or (len(values) and set(np.unique(values)) <= {0, 1}):
+    values = column.dropna().to_numpy()
+    # every value 0 or 1: one vectorised pass (a set of np.unique's values was ~5 ms a column)
+    if pd.api.types.is_bool_dtype(column) or (len(values) and bool(np.all((values == 0) | (values == 1)))):
         return "binary"
     if pd.api.types.is_integer_dtype(column):
         return "int"
@@ -64,15 +65,15 @@ def _coarse_range(x: npt.NDArray[np.float64], kind: str, min_cell: int) -> tuple
 
 
 def describe_column(
-    column: pd.Series, labels: pd.Series, classes: Sequence[str], *, group: str, min_cell: int
+    column: pd.Series, masks: Mapping[str, npt.NDArray[np.bool_]], *, group: str, min_cell: int
 ) -> ColumnSchema:
-    """Per-class coarse ranges, falling back to the pooled range for classes below min_cell."""
+    """Per-class coarse ranges (`masks`: each class's rows), the pooled range for classes below min_cell."""
     kind = _kind(column)
     values = column.to_numpy(dtype=np.float64)
     pooled = _coarse_range(values, kind, min_cell) or (0.0, 0.0)
     ranges = {}
-    for c in classes:
-        ranges[c] = _coarse_range(values[(labels == c).to_numpy()], kind, min_cell) or pooled
+    for c, mask in masks.items():
+        ranges[c] = _coarse_range(values[mask], kind, min_cell) or pooled
     return ColumnSchema(str(column.name), kind, group, ranges)
 
 

@@ -103,14 +103,14 @@ def schema_twin(platform: Platform, session: Session, *, actor: User, name: str)
     shares and per-class ranges with small cells suppressed, no record). Owners only, audited: it is
     what `cohortbench check --workspace NAME` synthesises fake data from."""
     from cohortbench.privacy.twin import SchemaTwin
-    from cohortbench.service.workspaces import latest_version, load_cohort
+    from cohortbench.service.workspaces import latest_version
 
     workspace, role = get_workspace(session, actor, name)
     require(role, "owner", action="building the schema twin")
     version = latest_version(session, workspace)
-    train, holdout = load_cohort(platform, version, workspace)
+    # the whole version as stored (one read): the twin is order-free, so no split and re-join copies
     twin = SchemaTwin.from_frame(
-        pd.concat([train, holdout], ignore_index=True),
+        pd.read_parquet(platform.artifacts.path(version.data_artifact)),
         id_column=workspace.id_column,
         label_column=workspace.label_column,
         classes=[str(c) for c in workspace.classes],
