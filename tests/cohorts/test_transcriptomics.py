@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from cohortbench.cohorts import generate, make_transcriptomics, transcriptomics_spec
+from cohortbench.cohorts import generate, load_frame, make_transcriptomics, save_frame, transcriptomics_spec
+from cohortbench.cohorts.io import read_parquet
 from cohortbench.errors import ValidationError
 
 
@@ -39,3 +42,15 @@ def test_bad_sizes_and_sites_are_refused() -> None:
         make_transcriptomics(100, 10)
     with pytest.raises(ValidationError, match="no shifted sites"):
         generate("transcriptomics-large", site="academic-a")
+
+
+def test_read_parquet_in_column_chunks_is_pandas_read_parquet(tmp_path: Path) -> None:
+    frame = make_transcriptomics(500, 60)
+    frame["count"] = np.arange(60, dtype=np.int64)
+    frame["flag"] = np.arange(60) % 2 == 0
+    path = tmp_path / "wide.parquet"
+    save_frame(frame, path)
+    whole = pd.read_parquet(path, engine="pyarrow")
+    for chunk in (7, 100, 10_000):
+        pd.testing.assert_frame_equal(read_parquet(path, chunk_columns=chunk), whole)
+    pd.testing.assert_frame_equal(load_frame(path), whole)

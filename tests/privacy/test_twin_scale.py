@@ -42,3 +42,12 @@ def test_binary_detection_is_unchanged() -> None:
     ]  # fmt: skip
     for case in cases:
         assert (_kind(case) == "binary") == old(case), case.tolist()
+
+
+def test_sorted_median_is_numpys_median() -> None:
+    from cohortbench.privacy.stats import sorted_median
+
+    rng = np.random.default_rng(0)
+    for n in (1, 2, 3, 10, 11, 1_000, 1_001):
+        for x in (np.sort(rng.normal(size=n)), np.sort(rng.integers(0, 3, n).astype(float))):
+            assert sorted_median(x) == float(np.median(x))

@@ -66,3 +66,20 @@ def test_schema_twin_is_the_twin_of_the_train_and_holdout_rows(wide: tuple[Platf
         label_column=ws.label_column, classes=list(ws.classes), feature_groups=ws.feature_groups,
     )  # fmt: skip
     assert twin == before and len(twin.columns) == GENES
+
+
+def test_the_stored_version_is_the_frame_digest_of_the_cohort(wide: tuple[Platform, User]) -> None:
+    """The version is now streamed to the store from a file: same bytes, same content hash as before."""
+    from cohortbench.workspaces import frame_digest, validate_cohort
+
+    platform, admin = wide
+    spec = transcriptomics_spec(GENES, PATIENTS)
+    table = validate_cohort(
+        make_transcriptomics(GENES, PATIENTS), id_column=spec.id_column, label_column=spec.label_column
+    )
+    sha, data = frame_digest(table.frame)
+    with platform.session() as session:
+        ws = workspaces.get_workspace(session, admin, "wide")[0]
+        version = workspaces.latest_version(session, ws)
+    assert version.sha256 == version.data_artifact == sha
+    assert platform.artifacts.path(version.data_artifact).read_bytes() == data

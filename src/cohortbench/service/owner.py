@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -102,6 +101,7 @@ def schema_twin(platform: Platform, session: Session, *, actor: User, name: str)
     """The schema twin of a workspace's current cohort (`SchemaTwin.from_frame`: column types, class
     shares and per-class ranges with small cells suppressed, no record). Owners only, audited: it is
     what `cohortbench check --workspace NAME` synthesises fake data from."""
+    from cohortbench.cohorts.io import read_parquet
     from cohortbench.privacy.twin import SchemaTwin
     from cohortbench.service.workspaces import latest_version
 
@@ -110,7 +110,7 @@ def schema_twin(platform: Platform, session: Session, *, actor: User, name: str)
     version = latest_version(session, workspace)
     # the whole version as stored (one read): the twin is order-free, so no split and re-join copies
     twin = SchemaTwin.from_frame(
-        pd.read_parquet(platform.artifacts.path(version.data_artifact)),
+        read_parquet(platform.artifacts.path(version.data_artifact)),
         id_column=workspace.id_column,
         label_column=workspace.label_column,
         classes=[str(c) for c in workspace.classes],
