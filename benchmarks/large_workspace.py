@@ -8,6 +8,7 @@ Steps, each in a fresh process so its peak resident memory (VmHWM) is its own:
   create    `workspace create`: read the table, validate, split, store the cohort version
   eda       the EDA release (service.eda.workspace_eda), computed and stored
   twin      the schema twin (service.owner.schema_twin) and its JSON
+  bundle    the LightGBM bundle the next two steps submit (trained on another draw; not a platform step)
   check     `cohortbench check`: a LightGBM bundle, both phases in the sandbox, on the twin's fake data
   submit    one submission through the worker: both phases in the sandbox, grouped permutation
             importance (one permutation per pathway and repeat, not per gene), scoring, storing
@@ -29,7 +30,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-STAGES = ("generate", "create", "eda", "twin", "check", "submit")
+STAGES = ("generate", "create", "eda", "twin", "bundle", "check", "submit")
 NAME = "genes"
 
 
