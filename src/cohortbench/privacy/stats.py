@@ -65,13 +65,23 @@ def _held_by_few(value: float, x: FloatArray, min_cell: int) -> bool:
     return any(value == extreme and int(np.sum(x == extreme)) < min_cell for extreme in (x[0], x[-1]))
 
 
+def sorted_median(sorted_x: FloatArray) -> float:
+    """np.median of an ascending array, read off the middle (np.median would partition it again:
+    a third of the EDA's time at 20,000 features)."""
+    n = len(sorted_x)
+    mid = n // 2
+    if n % 2:
+        return float(sorted_x[mid])
+    return float((sorted_x[mid - 1] + sorted_x[mid]) / 2.0)
+
+
 def trimmed_quantile(sorted_x: FloatArray, q: float, *, min_cell: int = MIN_CELL) -> Released:
     """The q-quantile as a protected order statistic of an ascending array of at least min_cell values."""
     n = len(sorted_x)
     if n < min_cell:
         return suppressed()
     index = min(max(round(q * (n - 1)), TAIL), n - 1 - TAIL)
-    centre = float(np.median(sorted_x))
+    centre = sorted_median(sorted_x)
     value = _round_toward(float(sorted_x[index]), centre, DIGITS)
     if _held_by_few(value, sorted_x, min_cell):
         return suppressed()

@@ -62,8 +62,9 @@ class SchemaTwin:
         counts = protect_counts({c: int((labels == c).sum()) for c in class_list}, min_cell=min_cell)
         n = len(frame)
         shares = {c: None if r.value is None else round(r.value / n, 2) for c, r in counts.cells.items()}
+        masks = {c: (labels == c).to_numpy() for c in class_list}  # once, not once per column
         columns = tuple(
-            describe_column(frame[f], labels, class_list, group=g, min_cell=min_cell)
+            describe_column(frame[f], masks, group=g, min_cell=min_cell)
             for g, cols in feature_groups.items()
             for f in cols
         )

@@ -12,10 +12,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from cohortbench.cohorts.io import read_parquet
 from cohortbench.privacy import DpSession, LedgerEntry, PrivacyLedger, release_eda
 from cohortbench.privacy.eda_dp import dp_query_count
 from cohortbench.service.access import get_workspace
@@ -38,7 +38,7 @@ def workspace_eda(platform: Platform, session: Session, *, actor: User, name: st
     if sha and platform.artifacts.exists(sha):
         data: dict[str, Any] = json.loads(platform.artifacts.path(sha).read_text())
         return data
-    frame = pd.read_parquet(platform.artifacts.path(version.data_artifact))
+    frame = read_parquet(platform.artifacts.path(version.data_artifact))
     release = release_eda(
         frame,
         label_column=workspace.label_column,

@@ -114,6 +114,11 @@ def _run_phase(
     _store_outcome(platform, submission_id, phase, outcome, result)
 
 
+#: Above this many features, permutation importance is per feature group only: one prediction of
+#: the holdout per feature and repeat (20,000 for a transcriptome) would dwarf the run itself.
+PER_FEATURE_IMPORTANCE_MAX = 1_000
+
+
 def _request(
     workspace: Workspace,
     submission: Submission,
@@ -137,7 +142,10 @@ def _request(
         train_labels=_labels(train, workspace.label_column, classes) if phase == "finetune" else None,
         permutations=tuple(
             permutation_specs(
-                workspace.feature_groups, repeats=platform.settings.importance_repeats, seed=submission.id
+                workspace.feature_groups,
+                repeats=platform.settings.importance_repeats,
+                seed=submission.id,
+                per_feature=len(features) <= PER_FEATURE_IMPORTANCE_MAX,
             )
         ),
         device=_device(rules.resources.gpu),

@@ -6,7 +6,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -103,21 +102,26 @@ def schema_twin(platform: Platform, session: Session, *, actor: User, name: str)
     """The schema twin of a workspace's current cohort (`SchemaTwin.from_frame`: column types, class
     shares and per-class ranges with small cells suppressed, no record). Owners only, audited: it is
     what `cohortbench check --workspace NAME` synthesises fake data from."""
+    from cohortbench.cohorts.io import read_parquet
     from cohortbench.privacy.twin import SchemaTwin
-    from cohortbench.service.workspaces import latest_version, load_cohort
+    from cohortbench.service.workspaces import categories_of, latest_version
+    from cohortbench.workspaces import apply_categories
 
     workspace, role = get_workspace(session, actor, name)
     require(role, "owner", action="building the schema twin")
     version = latest_version(session, workspace)
-    train, holdout = load_cohort(platform, version, workspace)
+    # the whole version as stored (one read): the twin is order-free, so no split and re-join copies
+    frame = apply_categories(
+        read_parquet(platform.artifacts.path(version.data_artifact)), categories_of(workspace)
+    )
     twin = SchemaTwin.from_frame(
-        pd.concat([train, holdout], ignore_index=True),
+        frame,
         id_column=workspace.id_column,
         label_column=workspace.label_column,
         classes=[str(c) for c in workspace.classes],
         feature_groups=workspace.feature_groups,
     )
-    order = {c: i for i, c in enumerate(train.columns)}  # X's column order, not the groups'
+    order = {c: i for i, c in enumerate(frame.columns)}  # X's column order, not the groups'
     twin = replace(twin, columns=tuple(sorted(twin.columns, key=lambda c: order.get(c.name, len(order)))))
     audit.append(
         session,

@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from cohortbench.service.board_cache import BoardCache
 from cohortbench.service.settings import Settings
 from cohortbench.store.artifacts import ArtifactStore
 from cohortbench.store.db import make_engine, migrate, session_factory
@@ -25,6 +26,7 @@ class Platform:
     engine: Engine
     sessions: sessionmaker[Session]
     artifacts: ArtifactStore
+    boards: BoardCache = field(default_factory=BoardCache)  # released leaderboards (service.board_cache)
 
     @classmethod
     def open(cls, settings: Settings | None = None) -> Platform:

@@ -10,6 +10,7 @@ A field without a rule here does not reach a contributor: the public models forb
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 
@@ -554,6 +555,31 @@ def leaderboard(
 
     `version`: only the submissions scored on that cohort version (and, for the owner, its re-runs).
     """
+    return ranked_board(
+        session, actor=actor, workspace_name=workspace_name, today=today, grid_g_per_kwh=grid_g_per_kwh,
+        version=version,
+    ).board  # fmt: skip
+
+
+@dataclass(frozen=True)
+class RankedBoard:
+    """A leaderboard and, per row, the id of the user whose submission it is (never sent: the
+    board cache uses it to set `mine` for another viewer of the same released rows)."""
+
+    board: LeaderboardOut
+    owners: tuple[int, ...]
+
+
+def ranked_board(
+    session: Session,
+    *,
+    actor: User,
+    workspace_name: str,
+    today: date | None = None,
+    grid_g_per_kwh: float = DEFAULT_GRID_G_PER_KWH,
+    version: int | None = None,
+) -> RankedBoard:
+    """`leaderboard`, with the owner of each row."""
     board = results.board(session, actor=actor, workspace_name=workspace_name, today=today, version=version)
     workspace, owner = board.workspace, board.role == "owner"
     policy = policy_of(session, workspace)
@@ -567,12 +593,12 @@ def leaderboard(
         )
         for e in board.entries
     ]  # fmt: skip
-    rows.sort(key=_best_key)
+    order = sorted(range(len(rows)), key=lambda i: _best_key(rows[i]))  # stable, like list.sort
     ranked: list[LeaderboardRowOut] = []
-    for i, row in enumerate(rows):
-        tied = i > 0 and _best_key(rows[i - 1])[0] == _best_key(row)[0]
-        ranked.append(row.model_copy(update={"rank": ranked[-1].rank if tied else i + 1}))
-    return LeaderboardOut(
+    for n, i in enumerate(order):
+        tied = n > 0 and _best_key(rows[order[n - 1]])[0] == _best_key(rows[i])[0]
+        ranked.append(rows[i].model_copy(update={"rank": ranked[-1].rank if tied else n + 1}))
+    out = LeaderboardOut(
         workspace=workspace.name,
         metric=workspace.primary_metric,
         critical_class=workspace.critical_class or "",
@@ -582,6 +608,7 @@ def leaderboard(
         version=board.version,
         rows=ranked,
     )
+    return RankedBoard(out, tuple(board.entries[i].user_id for i in order))
 
 
 def _best_key(row: LeaderboardRowOut) -> tuple[float, int]:

@@ -8,13 +8,13 @@ from typing import Annotated, Any
 
 import pandas as pd
 import pydantic
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from cohortbench.api.deps import CurrentUser, PlatformDep, SessionDep
 from cohortbench.api.uploads import json_object, multipart_form, multipart_openapi
 from cohortbench.errors import PermissionDeniedError, ValidationError
-from cohortbench.service import drift, eda, growth, holdup, label_audit, release, rerun, workspaces
+from cohortbench.service import boards, drift, eda, growth, holdup, label_audit, release, rerun, workspaces
 from cohortbench.service.access import get_workspace, require
 from cohortbench.service.public import (
     CohortVersionList,
@@ -305,22 +305,43 @@ def get_schema(name: str, platform: PlatformDep, session: SessionDep, user: Curr
     return release.schema_twin(platform, session, actor=user, name=name, eda=released)
 
 
-@router.get("/{name}/leaderboard", response_model=LeaderboardOut)
+@router.get(
+    "/{name}/leaderboard",
+    response_model=LeaderboardOut,
+    responses={304: {"description": "Not modified: the board is the one of the ETag sent in If-None-Match"}},
+)
 def get_leaderboard(
     name: str,
+    request: Request,
     platform: PlatformDep,
     session: SessionDep,
     user: CurrentUser,
     version: Annotated[int | None, Query(ge=1, description="Only this cohort version's submissions")] = None,
-) -> LeaderboardOut:
-    """Ranked rows: released scores (on the workspace's grid) for members, exact for the owner."""
-    return release.leaderboard(
-        session,
-        actor=user,
-        workspace_name=name,
+) -> Response:
+    """Ranked rows: released scores (on the workspace's grid) for members, exact for the owner.
+
+    The whole board is served from the board cache (service.boards) with an ETag; `If-None-Match`
+    with the current ETag answers 304 without a body. A per-version board is built each time.
+    """
+    if version is not None:
+        board = release.leaderboard(
+            session, actor=user, workspace_name=name, grid_g_per_kwh=platform.settings.grid_g_per_kwh,
+            version=version,
+        )  # fmt: skip
+        return Response(board.model_dump_json(), media_type="application/json")
+    served = boards.leaderboard(
+        platform.boards, session, actor=user, workspace_name=name,
         grid_g_per_kwh=platform.settings.grid_g_per_kwh,
-        version=version,
-    )
+    )  # fmt: skip
+    headers = {"ETag": served.etag, "Vary": "Authorization, Cookie"}
+    if served.etag in _etags(request.headers.get("if-none-match", "")):
+        return Response(status_code=304, headers=headers)
+    return Response(served.body(), media_type="application/json", headers=headers)
+
+
+def _etags(header: str) -> set[str]:
+    """The entity tags of an If-None-Match header (weak ones compared by their opaque part)."""
+    return {t.strip().removeprefix("W/") for t in header.split(",") if t.strip()}
 
 
 class RerunIn(BaseModel):
