@@ -72,6 +72,7 @@ def _audiences(tree: Any) -> Iterator[str]:
             yield from _audiences(value)
 
 
+@pytest.mark.sandbox
 def test_a_contributor_only_ever_receives_public_models(deployment: Deployment, tmp_path: Path) -> None:
     alice = deployment.client("alice")
     sub = alice.submit("tiny", make_bundle(tmp_path / "b"))
@@ -92,6 +93,7 @@ def test_a_contributor_only_ever_receives_public_models(deployment: Deployment, 
     public.SubmissionOwner.model_validate(exact)
 
 
+@pytest.mark.sandbox
 def test_co2e_follows_the_deployments_grid_intensity(deployment: Deployment, tmp_path: Path) -> None:
     import dataclasses
 

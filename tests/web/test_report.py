@@ -15,10 +15,11 @@ from typer.testing import CliRunner
 from cohortbench.cli.app import app as cli
 from cohortbench.store import audit
 from cohortbench.store.models import AuditEntry
+from tests.artifacts import ARTIFACTS as TEST_ARTIFACTS
 
 from .conftest import WebDeployment
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+ARTIFACTS = TEST_ARTIFACTS
 
 
 def test_report_is_self_contained_and_complete(app: Any, web: WebDeployment) -> None:
