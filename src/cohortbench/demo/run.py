@@ -15,7 +15,6 @@ from typing import Any
 import uvicorn
 
 from cohortbench.api import create_app
-from cohortbench.cli.tables import leaderboard_table, make_console
 from cohortbench.client import Client
 from cohortbench.cohorts import generate, get_spec
 from cohortbench.demo.internal import build_internal_bundle
@@ -23,6 +22,7 @@ from cohortbench.demo.scenario import WORKSPACES, DemoWorkspace
 from cohortbench.errors import CohortbenchError
 from cohortbench.service import Platform, Settings, users, workspaces
 from cohortbench.service.bootstrap import local_admin
+from cohortbench.terminal import leaderboard_table, make_console
 
 console = make_console()
 
