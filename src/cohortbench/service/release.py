@@ -22,6 +22,8 @@ from cohortbench.privacy.leaderboard import step_rounder
 from cohortbench.sandbox import ERROR_CODES, Limits
 from cohortbench.sandbox.compute import CPU_PEAK_FLOP_PER_CORE_S, GPU_PEAK_FLOP_PER_S
 from cohortbench.sandbox.errors import DETAILS
+from cohortbench.scoring.registry import get_metric
+from cohortbench.scoring.transfer import transfer_ratio
 from cohortbench.service import ladder, results, workspaces
 from cohortbench.service.public import (
     ClassOut,
@@ -518,10 +520,16 @@ def leaderboard(
         )
         for e in board.entries
     ]  # fmt: skip
-    rows.sort(key=_best_key)
+    metric = get_metric(workspace.primary_metric)
+
+    def best_first(row: LeaderboardRowOut) -> tuple[int, float]:
+        best = row.finetuned or row.baseline
+        return metric.sort_key(best.value if best else None)
+
+    rows.sort(key=best_first)
     ranked: list[LeaderboardRowOut] = []
     for i, row in enumerate(rows):
-        tied = i > 0 and _best_key(rows[i - 1])[0] == _best_key(row)[0]
+        tied = i > 0 and best_first(rows[i - 1]) == best_first(row)
         ranked.append(row.model_copy(update={"rank": ranked[-1].rank if tied else i + 1}))
     return LeaderboardOut(
         workspace=workspace.name,
@@ -532,12 +540,6 @@ def leaderboard(
         score_step=None if owner else policy.score_step,
         rows=ranked,
     )
-
-
-def _best_key(row: LeaderboardRowOut) -> tuple[float, int]:
-    best = row.finetuned or row.baseline
-    value = best.value if best and best.value is not None else -1.0
-    return (-value, 0)
 
 
 def _row(
@@ -593,7 +595,7 @@ def _row(
         baseline=_out(b),
         finetuned=_out(f),
         critical_recall=_out(crit),
-        transfer_ratio=(best.value / claimed) if (best and best.value is not None and claimed) else None,
+        transfer_ratio=transfer_ratio(best.value if best else None, claimed),
         ece=ece,
         compute_pflop=compute,
         energy_kwh=kwh,
