@@ -44,7 +44,7 @@ def open_platform(data_dir: Path, **overrides: object) -> Platform:
 @contextmanager
 def as_admin(data_dir: Path) -> Iterator[tuple[Platform, Session, User]]:
     """Owner commands on a local deployment act as its administrator."""
-    from cohortbench.service.bootstrap import local_admin
+    from cohortbench.service.local_admin import local_admin
 
     platform = open_platform(data_dir)
     try:
