@@ -33,6 +33,13 @@ _db_counter = itertools.count()
 set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "cohortbench-hypothesis")  # not ./.hypothesis
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Files with a slow test first, in their own order: under xdist (--dist loadfile) a worker then
+    does not pick up the demo's one long run near the end while the other worker sits idle."""
+    slow_files = {item.path for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.path not in slow_files)
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if ARTIFACTS.exists():
         terminalreporter.write_line(f"test artifacts (charts, screenshots, report): {ARTIFACTS}")
