@@ -26,5 +26,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# Every test, in parallel: one pytest-xdist worker per CPU, whole files per worker (--dist loadfile)
+# so that a module's shared fixture (the demo run, the web deployment) is built once.
 test: lint typecheck
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --dist loadfile --durations=15

@@ -73,6 +73,7 @@ def test_only_administrators_list_users_or_reset_tokens(deployment: Deployment) 
             users.reset_token(session, actor=alice, name="bob")
 
 
+@pytest.mark.sandbox
 def test_submissions_list_and_exports(scored: tuple[Deployment, int], tmp_path: Path) -> None:
     deployment, sub_id = scored
     listing = run_cli(deployment, "submissions", "list", "--workspace", "tiny")
@@ -102,6 +103,7 @@ def test_submissions_list_and_exports(scored: tuple[Deployment, int], tmp_path: 
     assert audit_actions(deployment)[-2:] == ["export.holdout_ids", "export.predictions"]
 
 
+@pytest.mark.sandbox
 def test_exports_are_owner_only_and_refuse_other_suffixes(
     scored: tuple[Deployment, int], tmp_path: Path
 ) -> None:

@@ -1,4 +1,7 @@
-"""The owner's CLI on a local data directory, and a contributor's CLI against `cohortbench serve`."""
+"""The owner's CLI on a local data directory, and a contributor's CLI against `cohortbench serve`.
+
+Commands run in-process (tests/cli_runner.py); the server, and one smoke test of the installed
+entry point, are real subprocesses."""
 
 from __future__ import annotations
 
@@ -16,18 +19,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli_runner import Done, invoke
 from tests.service.conftest import make_bundle, tiny_cohort
 
 
-def cli(
-    *args: str, data_dir: Path, check: bool = True, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    argv = [sys.executable, "-m", "cohortbench.cli", *args]
-    full_env = {**os.environ, "COHORTBENCH_DATA_DIR": str(data_dir), **(env or {})}
-    done = subprocess.run(argv, capture_output=True, text=True, env=full_env, timeout=300)
-    if check:
-        assert done.returncode == 0, done.stderr
-    return done
+def cli(*args: str, data_dir: Path, check: bool = True, env: dict[str, str] | None = None) -> Done:
+    return invoke(*args, env={"COHORTBENCH_DATA_DIR": str(data_dir), **(env or {})}, check=check)
 
 
 def create_args(name: str, table: Path) -> list[str]:
@@ -207,3 +204,17 @@ def test_contributor_submits_and_reads_the_leaderboard(server: tuple[str, str], 
         "leaderboard", "tiny", data_dir=tmp_path, env={**env, "COHORTBENCH_TOKEN": "nope"}, check=False
     )
     assert wrong.returncode == 1 and "401" in wrong.stderr
+
+
+def test_the_installed_entry_point_prints_one_line_errors(tmp_path: Path) -> None:
+    """Smoke test of `python -m cohortbench.cli` in a fresh interpreter (the server fixture starts
+    `serve` the same way): a bad table is one line `error: ...` and exit status 1."""
+    env = {**os.environ, "COHORTBENCH_DATA_DIR": str(tmp_path / "data")}
+    argv = [sys.executable, "-m", "cohortbench.cli"]
+    table = tmp_path / "bad.csv"
+    table.write_text("pid,label\n")
+    bad = subprocess.run(
+        [*argv, *create_args("bad", table)], capture_output=True, text=True, env=env, timeout=120
+    )
+    *_admin_token, last = bad.stderr.strip().splitlines()  # the first command creates the administrator
+    assert bad.returncode == 1 and last.startswith("error: invalid cohort") and "Traceback" not in bad.stderr

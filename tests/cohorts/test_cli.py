@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from cohortbench import cohorts
+from tests.cli_runner import Done, invoke
 
-CLI = Path(sys.executable).parent / "cohortbench"
 
-
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(CLI), "cohort", "generate", *args], capture_output=True, text=True, timeout=120
-    )
+def run(*args: str) -> Done:
+    return invoke("cohort", "generate", *args, check=False)
 
 
 def test_writes_the_generated_cohort(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,13 +64,24 @@ class Deployment:
             pass
 
 
-@pytest.fixture
-def deployment(tmp_path: Path) -> Iterator[Deployment]:
-    settings = Settings(
-        data_dir=tmp_path / "data", bootstrap_resamples=200, importance_repeats=1, embedded_worker=False
-    )
-    platform = Platform.open(settings)
-    cohort = tiny_cohort()
+@dataclass(frozen=True)
+class Template:
+    """A deployment's data directory built once per test session, and the tokens of its users."""
+
+    data_dir: Path
+    tokens: dict[str, str]
+
+
+def _settings(data_dir: Path) -> Settings:
+    return Settings(data_dir=data_dir, bootstrap_resamples=200, importance_repeats=1, embedded_worker=False)
+
+
+@pytest.fixture(scope="session")
+def deployment_template(tmp_path_factory: pytest.TempPathFactory) -> Template:
+    """Users of each role and the tiny workspace, created once: migrating, validating and splitting
+    the cohort and building its EDA cost seconds that every deployment test would otherwise repeat."""
+    data_dir = tmp_path_factory.mktemp("deployment-template") / "data"
+    platform = Platform.open(_settings(data_dir))
     tokens: dict[str, str] = {}
     with platform.session() as session:
         owner, tokens["owner"] = users.create_user(session, name="owner", is_admin=True)
@@ -81,7 +93,7 @@ def deployment(tmp_path: Path) -> Iterator[Deployment]:
             actor=owner,
             name="tiny",
             title="Tiny cohort",
-            frame=cohort,
+            frame=tiny_cohort(),
             label_column="label",
             id_column="pid",
             critical_class="high",
@@ -92,6 +104,16 @@ def deployment(tmp_path: Path) -> Iterator[Deployment]:
         workspaces.invite(session, actor=owner, name="tiny", user_name="alice")
         workspaces.invite(session, actor=owner, name="tiny", user_name="bob")
         workspaces.invite(session, actor=owner, name="tiny", user_name="victor", role="viewer")
+    platform.close()
+    return Template(data_dir, tokens)
+
+
+@pytest.fixture
+def deployment(deployment_template: Template, tmp_path: Path) -> Iterator[Deployment]:
+    """A copy of the session's template deployment, for this test only (tests may write to it)."""
+    data_dir = tmp_path / "data"
+    shutil.copytree(deployment_template.data_dir, data_dir)
+    platform = Platform.open(_settings(data_dir))
     with TestClient(create_app(platform)) as http:
-        yield Deployment(platform, http, tokens, cohort)
+        yield Deployment(platform, http, dict(deployment_template.tokens), tiny_cohort())
     platform.close()

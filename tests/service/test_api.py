@@ -115,6 +115,7 @@ def test_expired_workspace_refuses_submissions(deployment: Deployment, tmp_path:
     assert answer["http"] == 409 and answer["code"] == "workspace_closed"
 
 
+@pytest.mark.sandbox
 def test_quota_then_budget(deployment: Deployment, tmp_path: Path) -> None:
     owner = _auth(deployment.tokens["owner"])
     deployment.http.patch(f"{API}/workspaces/tiny/rules", json={"quota": 1}, headers=owner)
@@ -132,6 +133,7 @@ def test_quota_then_budget(deployment: Deployment, tmp_path: Path) -> None:
     assert _submit(deployment, "bob", make_bundle(tmp_path / "d"))["http"] == 201, "bob has his own budget"
 
 
+@pytest.mark.sandbox
 def test_run_past_the_remaining_budget_is_stopped(deployment: Deployment, tmp_path: Path) -> None:
     owner = _auth(deployment.tokens["owner"])
     deployment.http.patch(f"{API}/workspaces/tiny/rules", json={"budget_pflop": 1e-12}, headers=owner)
@@ -142,6 +144,7 @@ def test_run_past_the_remaining_budget_is_stopped(deployment: Deployment, tmp_pa
     assert done.status == "failed" and done.error is not None and done.error["code"] == "budget_exceeded"
 
 
+@pytest.mark.sandbox
 def test_full_evaluation_and_visibility(deployment: Deployment, tmp_path: Path) -> None:
     """Submit, run both phases in the sandbox, score; contributors see only their own until release."""
     alice, bob = deployment.client("alice"), deployment.client("bob")
@@ -190,6 +193,7 @@ def _assert_board_kept_by_the_worker(deployment: Deployment) -> None:
     assert after == before
 
 
+@pytest.mark.sandbox
 def test_no_record_level_value_reaches_a_contributor(deployment: Deployment, tmp_path: Path) -> None:
     """Invariant 1: nothing a contributor can read contains a cohort value."""
     alice = deployment.client("alice")

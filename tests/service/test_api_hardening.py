@@ -17,8 +17,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
-from cohortbench.api.deps import TOKEN_COOKIE
 from cohortbench.service import release, users, workspaces
+from cohortbench.service.auth import TOKEN_COOKIE
 from cohortbench.store.models import Workspace
 from tests.service.conftest import CLASSES, Deployment, tiny_cohort
 

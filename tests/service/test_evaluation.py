@@ -6,6 +6,7 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from cohortbench.store.models import Job, Run
@@ -13,6 +14,7 @@ from tests.sandbox.conftest import SAME_SANDBOX, write_phase_bundle
 from tests.service.conftest import Deployment
 
 
+@pytest.mark.sandbox
 def test_both_phases_share_one_sandbox_and_train_data_comes_second(
     deployment: Deployment, tmp_path: Path
 ) -> None:
@@ -31,6 +33,7 @@ def _runs(deployment: Deployment, submission_id: int) -> dict[str, Run]:
         return {r.phase: r for r in session.scalars(select(Run).where(Run.submission_id == submission_id))}
 
 
+@pytest.mark.sandbox
 def test_a_fifo_in_the_saved_weights_fails_the_finetune_with_invalid_weights(
     deployment: Deployment, tmp_path: Path
 ) -> None:
@@ -58,6 +61,7 @@ def test_a_fifo_in_the_saved_weights_fails_the_finetune_with_invalid_weights(
     assert _runs(deployment, honest.id)["finetune"].weights_artifact is not None
 
 
+@pytest.mark.sandbox
 def test_cancel_stops_a_running_phase_within_seconds(deployment: Deployment, tmp_path: Path) -> None:
     from cohortbench.service.worker import make_worker
 

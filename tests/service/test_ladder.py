@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from cohortbench.store.models import AuditEntry, LeaderboardRelease
@@ -11,6 +12,7 @@ from cohortbench.store.models import AuditEntry, LeaderboardRelease
 from .conftest import Deployment, make_bundle
 
 
+@pytest.mark.sandbox
 def test_a_submission_that_does_not_beat_the_best_is_held(deployment: Deployment, tmp_path: Path) -> None:
     owner = {"Authorization": f"Bearer {deployment.tokens['owner']}"}
     patch = deployment.http.patch("/api/v1/workspaces/tiny/rules", json={"ladder": True}, headers=owner)
@@ -43,6 +45,7 @@ def test_a_submission_that_does_not_beat_the_best_is_held(deployment: Deployment
     assert released == [first.id] and actions == ["leaderboard.release", "leaderboard.hold"]
 
 
+@pytest.mark.sandbox
 def test_without_the_ladder_nothing_is_held(deployment: Deployment, tmp_path: Path) -> None:
     alice = deployment.client("alice")
     sub = alice.submit("tiny", make_bundle(tmp_path / "b"))

@@ -138,6 +138,7 @@ def _wait_for_attempt(local: Local, proc: subprocess.Popen[bytes], attempt: int)
     raise AssertionError(f"attempt {attempt} never reached the sandbox")
 
 
+@pytest.mark.sandbox
 def test_a_worker_killed_on_every_attempt_fails_the_submission(local: Local) -> None:
     submission_id = local.submit(max_attempts=2)
     for attempt in (1, 2):

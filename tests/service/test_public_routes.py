@@ -81,6 +81,7 @@ def _audiences(tree: Any) -> Iterator[str]:
             yield from _audiences(value)
 
 
+@pytest.mark.sandbox
 def test_a_contributor_only_ever_receives_public_models(deployment: Deployment, tmp_path: Path) -> None:
     alice = deployment.client("alice")
     sub = alice.submit("tiny", make_bundle(tmp_path / "b"))
@@ -101,15 +102,15 @@ def test_a_contributor_only_ever_receives_public_models(deployment: Deployment, 
     public.SubmissionOwner.model_validate(exact)
 
 
+@pytest.mark.sandbox
 def test_co2e_follows_the_deployments_grid_intensity(deployment: Deployment, tmp_path: Path) -> None:
-    import dataclasses
 
     alice = deployment.client("alice")
     sub = alice.submit("tiny", make_bundle(tmp_path / "b"))
     deployment.run_jobs()
     owner = {"Authorization": f"Bearer {deployment.tokens['owner']}"}
     before = deployment.http.get(f"/api/v1/submissions/{sub.id}", headers=owner).json()
-    deployment.platform.settings = dataclasses.replace(deployment.platform.settings, grid_g_per_kwh=1000.0)
+    deployment.platform.settings = deployment.platform.settings.model_copy(update={"grid_g_per_kwh": 1000.0})
     after = deployment.http.get(f"/api/v1/submissions/{sub.id}", headers=owner).json()
     assert before["energy_kwh"] == after["energy_kwh"] > 0
     assert after["co2e_g"] == pytest.approx(after["energy_kwh"] * 1000.0)

@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from cohortbench.service import Platform, Settings, submissions, users, workspaces
@@ -35,6 +36,7 @@ def _wait_until_running(platform: Platform, proc: subprocess.Popen[bytes]) -> No
     raise AssertionError("the worker never started a run")
 
 
+@pytest.mark.sandbox
 def test_killed_worker_mid_run_loses_nothing_and_duplicates_nothing(db_url: str, tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     platform = Platform.open(Settings(data_dir=data_dir, database_url=db_url, embedded_worker=False))

@@ -15,10 +15,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from cohortbench.api import create_app
-from cohortbench.api.deps import TOKEN_COOKIE
 from cohortbench.cohorts import DILI, generate
 from cohortbench.scoring import PermutedPrediction, score
 from cohortbench.service import Platform, Settings, users, workspaces
+from cohortbench.service.auth import TOKEN_COOKIE
 from cohortbench.service.results import headline_of
 from cohortbench.store.models import Result as ResultRow
 from cohortbench.store.models import Run, Submission, User

@@ -1,7 +1,8 @@
 """Tests of the inline SVG charts: well-formed, accessible, escaped, honest about missing values.
 
-Each sample chart is also written to test-artifacts/charts/ (one .svg each and an index.html
-gallery) so that a person can look at them; the browser test renders the gallery to PNG.
+Each sample chart is also written to charts/ in the test artifacts folder (tests/artifacts.py): one
+.svg each and an index.html gallery, so that a person can look at them; the browser test renders
+the gallery to PNG.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
 
+import jinja2
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -30,9 +32,10 @@ from cohortbench.web.charts import (
     line_chart,
     reliability_diagram,
 )
+from tests.artifacts import ARTIFACTS as TEST_ARTIFACTS
 
 NS = {"s": "http://www.w3.org/2000/svg"}
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "charts"
+ARTIFACTS = TEST_ARTIFACTS / "charts"
 EVIL = "<script>alert(1)</script>"
 DILI = ["0 none", "1 mild", "2 moderate", "3 severe"]
 
@@ -382,7 +385,6 @@ def test_gallery_renders_in_headless_chromium() -> None:
 
 
 def test_jinja2_inserts_charts_as_markup_and_escapes_plain_strings() -> None:
-    jinja2 = pytest.importorskip("jinja2")
     template = jinja2.Environment(autoescape=True).from_string("<div>{{ chart }}</div>{{ text }}")
     svg = forest()
     html = template.render(chart=svg, text=str(svg)[:20])

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from cohortbench.api.deps import TOKEN_COOKIE
+from cohortbench.service.auth import TOKEN_COOKIE
 
 from .conftest import WebDeployment
 from .forms import sign_in

@@ -1,5 +1,6 @@
 """End to end in Debian's Chromium through Playwright: sign in, see the right rows, open a submission,
-check every chart, and save a screenshot of each page to test-artifacts/screenshots/."""
+check every chart, and save a screenshot of each page to screenshots/ in the test artifacts folder
+(tests/artifacts.py)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from typing import Any
 
 import pytest
 import uvicorn
+
+from tests.artifacts import ARTIFACTS as TEST_ARTIFACTS
 
 from .conftest import WebDeployment
 
@@ -26,7 +29,7 @@ ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+SHOTS = TEST_ARTIFACTS / "screenshots"
 
 
 def _free_port() -> int:

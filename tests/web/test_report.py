@@ -14,11 +14,13 @@ from typer.testing import CliRunner
 
 from cohortbench.cli.app import app as cli
 from cohortbench.store import audit
-from cohortbench.store.models import AuditEntry
+from cohortbench.store.models import AuditEntry, User
+from cohortbench.web.report import report_html
+from tests.artifacts import ARTIFACTS as TEST_ARTIFACTS
 
 from .conftest import WebDeployment
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+ARTIFACTS = TEST_ARTIFACTS
 
 
 def test_report_is_self_contained_and_complete(app: Any, web: WebDeployment) -> None:
@@ -90,3 +92,15 @@ def test_cli_writes_html_and_pdf(web: WebDeployment) -> None:
     if shutil.which("pdftoppm"):
         subprocess.run(["pdftoppm", "-png", "-r", "60", str(pdf), str(out.with_name("page"))], check=True)
         assert list(out.parent.glob("page-*.png"))
+
+
+def test_rendering_the_report_records_nothing(web: WebDeployment) -> None:
+    """`report_html` is a read: only issuing (the page, the CLI) appends its `report.issue` entry."""
+    sid = web.submissions["bob-xgb"]
+    with web.platform.session() as session:
+        owner = session.query(User).filter_by(name="owner").one()
+        report_html(web.platform, session, actor=owner, submission_id=sid)  # releases the EDA once
+    with web.platform.session() as session:
+        before = audit.head(session)
+        body, head = report_html(web.platform, session, actor=owner, submission_id=sid)
+        assert head == before == audit.head(session) and before.head_hash in body

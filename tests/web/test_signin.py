@@ -11,8 +11,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from cohortbench.api import create_app
-from cohortbench.api.deps import TOKEN_COOKIE
 from cohortbench.service import Platform, Settings, users
+from cohortbench.service.auth import TOKEN_COOKIE
 from cohortbench.web.auth import CSRF_COOKIE
 
 from .forms import csrf_of, sign_in

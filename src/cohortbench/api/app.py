@@ -15,6 +15,7 @@ from cohortbench.api.headers import NoStoreMiddleware
 from cohortbench.api.routes import admin, submissions, workspaces
 from cohortbench.service.platform import Platform
 from cohortbench.service.settings import Settings
+from cohortbench.web import pages
 
 
 def create_app(platform: Platform | None = None, *, settings: Settings | None = None) -> FastAPI:
@@ -51,9 +52,5 @@ def create_app(platform: Platform | None = None, *, settings: Settings | None = 
     app.add_middleware(NoStoreMiddleware)
     for module in (workspaces, submissions, admin):
         app.include_router(module.router)
-    try:
-        from cohortbench.web import pages
-    except ImportError:  # the web pages are optional for an API-only deployment
-        return app
-    app.include_router(pages.router)
+    app.include_router(pages.router)  # the web pages, mounted explicitly: an import error is an error
     return app

@@ -46,13 +46,19 @@ app.command("rerun")(rerun.rerun)
 workspace.app.command("holdup")(rerun.holdup)
 
 
+#: what `main` reports as one line `error: ...` (exit status 1) instead of a traceback
+EXPECTED_ERRORS: tuple[type[Exception], ...] = (CohortbenchError, OSError, ValueError)
+
+
+def error_line(exc: Exception) -> str:
+    """The one line `main` prints for an expected failure."""
+    return f"error: {exc.message if isinstance(exc, CohortbenchError) else exc}"
+
+
 def main() -> None:
     """Console entry point: expected failures print `error: ...` and exit 1, without a traceback."""
     try:
         app()
-    except CohortbenchError as exc:
-        print(f"error: {exc.message}", file=sys.stderr)
-        sys.exit(1)
-    except (OSError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except EXPECTED_ERRORS as exc:
+        print(error_line(exc), file=sys.stderr)
         sys.exit(1)

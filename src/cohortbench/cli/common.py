@@ -48,7 +48,7 @@ def as_admin(data_dir: Path) -> Iterator[tuple[Platform, Session, User]]:
     The administrator made on first use is kept only if the command succeeds (one transaction),
     so its token is printed only then: a refused command leaves no administrator behind.
     """
-    from cohortbench.service.bootstrap import local_admin
+    from cohortbench.service.local_admin import local_admin
 
     platform = open_platform(data_dir)
     try:

@@ -19,10 +19,10 @@ def report(
     data_dir: DataDir = DEFAULT_DATA_DIR,
 ) -> None:
     """Write one self-contained HTML evidence report (inline CSS and SVG) for a local deployment's owner."""
-    from cohortbench.web.report import report_html, write_pdf
+    from cohortbench.web.report import issue_report, write_pdf
 
     with as_admin(data_dir) as (platform, session, admin):
-        html = report_html(platform, session, actor=admin, submission_id=submission)
+        html = issue_report(platform, session, actor=admin, submission_id=submission)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(html, encoding="utf-8")
     typer.echo(f"wrote {out}")

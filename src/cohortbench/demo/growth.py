@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 
 from cohortbench.cli.rerun import holdup_table
-from cohortbench.cli.tables import make_console
+from cohortbench.terminal import make_console
 from cohortbench.cohorts import generate
 from cohortbench.cohorts.sites import SECOND_SITE
 from cohortbench.errors import CohortbenchError

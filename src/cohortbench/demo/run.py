@@ -15,15 +15,15 @@ from typing import Any
 import uvicorn
 
 from cohortbench.api import create_app
-from cohortbench.cli.tables import leaderboard_table, make_console
 from cohortbench.client import Client
 from cohortbench.cohorts import generate, get_spec
 from cohortbench.demo.growth import grow_and_rerun
-from cohortbench.demo.internal import build_internal_bundle
+from cohortbench.demo.internal_team_model import build_internal_bundle
 from cohortbench.demo.scenario import WORKSPACES, DemoWorkspace
 from cohortbench.errors import CohortbenchError
 from cohortbench.service import Platform, Settings, users, workspaces
-from cohortbench.service.bootstrap import local_admin
+from cohortbench.service.local_admin import local_admin
+from cohortbench.terminal import leaderboard_table, make_console
 
 console = make_console()
 

@@ -15,6 +15,7 @@ from cohortbench.scoring.confusion import confusion_matrix
 from cohortbench.scoring.exact import with_exact
 from cohortbench.scoring.importance import PermutedPrediction, permutation_importance
 from cohortbench.scoring.ranking import average_precision, roc_auc, sensitivity_at_specificity
+from cohortbench.scoring.registry import SUM_METRICS
 from cohortbench.scoring.result import (
     SCHEMA_VERSION,
     Calibration,
@@ -27,7 +28,7 @@ from cohortbench.scoring.result import (
     ReliabilityCurve,
     Result,
 )
-from cohortbench.scoring.sums import SUM_METRICS, Layout, features, metrics_from_sums
+from cohortbench.scoring.sums import Layout, features, metrics_from_sums
 from cohortbench.scoring.validation import FloatArray, Inputs, validate_inputs
 
 TARGET_SPECIFICITIES = (1.0, 0.95, 0.90)

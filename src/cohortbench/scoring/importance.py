@@ -15,11 +15,10 @@ import numpy as np
 import numpy.typing as npt
 
 from cohortbench.errors import ValidationError
+from cohortbench.scoring.registry import IMPORTANCE_METRICS
 from cohortbench.scoring.result import Importance, Spread
 from cohortbench.scoring.sums import Layout, features, metrics_from_sums
 from cohortbench.scoring.validation import IntArray, validate_proba
-
-IMPORTANCE_METRICS = (("macro_f1", True), ("critical_recall", True), ("log_loss", False))
 
 
 @dataclass(frozen=True)

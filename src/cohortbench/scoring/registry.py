@@ -1,4 +1,10 @@
-"""Metric registry: name -> (function, greater_is_better), so every leaderboard sorts one way.
+"""The metric registry: the one table of what a metric is (like scikit-learn's `_SCORERS`).
+
+Each entry holds the metric's name, its label on pages, which way is better, how it is computed
+(from the bootstrap sums of scoring/sums.py, or its own function), and where it goes: whether a
+workspace may rank by it (`primary`), whether a leaderboard row releases it with its interval
+(`headline`), whether permutation importance reports its drop (`importance`). Workspace rules,
+the leaderboard's sort, the results tables and their labels all read this table.
 
 Functions take validated arrays (class indices, (n, k) probabilities, the critical class index)
 and return a float, or None when the metric is undefined on this holdout. `value_of` reads the
@@ -24,11 +30,21 @@ MetricFunction = Callable[[IntArray, FloatArray, int], float | None]
 
 @dataclass(frozen=True)
 class MetricSpec:
-    """A registered metric: how to compute it and which way is better."""
+    """A registered metric: how to compute it, which way is better, and where it is released."""
 
     name: str
+    label: str
     function: MetricFunction
     greater_is_better: bool
+    from_sums: bool = True  # computed from the bootstrap's per-record sums (scoring/sums.py)
+    primary: bool = False  # a workspace may rank its leaderboard by it
+    headline: bool = False  # a leaderboard row keeps it, with its 95% interval
+    importance: bool = False  # permutation importance reports its drop
+
+    @property
+    def title(self) -> str:
+        """The label, saying which way is better when lower is."""
+        return self.label if self.greater_is_better else f"{self.label} (lower is better)"
 
     def sort_key(self, value: float | None) -> tuple[int, float]:
         """Key for ascending sort that puts the best value first and undefined values last."""
@@ -52,22 +68,42 @@ def _critical_roc_auc(y: IntArray, proba: FloatArray, critical: int) -> float | 
     return value if np.isfinite(value) else None
 
 
-_GREATER = (
-    "accuracy",
-    "balanced_accuracy",
-    "macro_f1",
-    "weighted_f1",
-    "critical_recall",
-    "critical_precision",
-    "critical_f1",
-)
-_LOWER = ("log_loss", "brier", "ece")
+def _sums(name: str, label: str, greater_is_better: bool, **where: bool) -> MetricSpec:
+    return MetricSpec(name, label, _from_sums(name), greater_is_better, **where)
+
 
 METRICS: dict[str, MetricSpec] = {
-    **{n: MetricSpec(n, _from_sums(n), True) for n in _GREATER},
-    **{n: MetricSpec(n, _from_sums(n), False) for n in _LOWER},
-    "critical_roc_auc": MetricSpec("critical_roc_auc", _critical_roc_auc, True),
+    m.name: m
+    for m in (
+        _sums("macro_f1", "Macro-F1", True, primary=True, headline=True, importance=True),
+        _sums("critical_recall", "Critical-class recall", True, primary=True, headline=True, importance=True),
+        _sums("accuracy", "Accuracy", True, primary=True, headline=True),
+        _sums("balanced_accuracy", "Balanced accuracy", True, primary=True, headline=True),
+        _sums("weighted_f1", "Weighted F1", True, primary=True, headline=True),
+        _sums("critical_precision", "Critical-class precision", True),
+        _sums("critical_f1", "Critical-class F1", True),
+        _sums("log_loss", "Log loss", False, importance=True),
+        _sums(
+            "brier",
+            "Brier score, multi-class sum form: 0 best, 2 worst; 2x sklearn's binary brier_score_loss",
+            False,
+        ),
+        _sums("ece", "Expected calibration error", False),
+        MetricSpec(
+            "critical_roc_auc", "Critical-class ROC AUC vs rest", _critical_roc_auc, True, from_sums=False
+        ),
+    )
 }
+#: the metrics the bootstrap computes from its per-record sums, in the registry's order
+SUM_METRICS: tuple[str, ...] = tuple(name for name, m in METRICS.items() if m.from_sums)
+#: the metrics a workspace may rank by (workspaces.rules.PrimaryMetric)
+PRIMARY_METRICS: tuple[str, ...] = tuple(name for name, m in METRICS.items() if m.primary)
+#: what a leaderboard row keeps of a result's headline, each with its interval
+HEADLINE_METRICS: tuple[str, ...] = tuple(name for name, m in METRICS.items() if m.headline)
+#: the metrics permutation importance reports a drop of, and which way is better
+IMPORTANCE_METRICS: tuple[tuple[str, bool], ...] = tuple(
+    (name, m.greater_is_better) for name, m in METRICS.items() if m.importance
+)
 
 
 def get_metric(name: str) -> MetricSpec:

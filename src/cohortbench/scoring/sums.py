@@ -17,19 +17,6 @@ from cohortbench.scoring.calibration import bin_edges, bin_ids, row_brier, row_l
 from cohortbench.scoring.confusion import _ratio, class_metrics, summary_metrics
 from cohortbench.scoring.validation import FloatArray, IntArray
 
-SUM_METRICS = (
-    "accuracy",
-    "balanced_accuracy",
-    "macro_f1",
-    "weighted_f1",
-    "critical_recall",
-    "critical_precision",
-    "critical_f1",
-    "log_loss",
-    "brier",
-    "ece",
-)
-
 
 @dataclass(frozen=True)
 class Layout:
@@ -61,7 +48,7 @@ def features(y: IntArray, proba: FloatArray, layout: Layout) -> FloatArray:
 
 
 def metrics_from_sums(sums: FloatArray, layout: Layout) -> dict[str, FloatArray]:
-    """Metrics for sums of shape (..., width): the SUM_METRICS plus per-class precision/recall/f1."""
+    """Metrics for sums of shape (..., width): the registry's SUM_METRICS plus per-class precision/recall/f1."""
     k, m = layout.k, layout.n_bins
     cm = sums[..., : k * k].reshape(*sums.shape[:-1], k, k)
     n = cm.sum(axis=(-2, -1))

@@ -48,7 +48,8 @@ class Transfer(Serializable):
     worse_on: tuple[str, ...] = ()
 
 
-def _ratio(value: float | None, claimed: float | None) -> float | None:
+def transfer_ratio(value: float | None, claimed: float | None) -> float | None:
+    """Performance here / performance claimed; None when either is unknown or nothing was claimed."""
     if value is None or claimed is None or claimed == 0.0:
         return None
     return value / claimed
@@ -146,8 +147,8 @@ def transfer(
         claimed=None if claimed is None else float(claimed),
         baseline=base_value,
         finetune=fine_value,
-        baseline_ratio=_ratio(base_value, claimed),
-        finetune_ratio=_ratio(fine_value, claimed),
+        baseline_ratio=transfer_ratio(base_value, claimed),
+        finetune_ratio=transfer_ratio(fine_value, claimed),
         gain=gain,
         gain_p_value=p_value,
         gain_method=method,

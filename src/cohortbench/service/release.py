@@ -23,6 +23,8 @@ from cohortbench.privacy.leaderboard import step_rounder
 from cohortbench.sandbox import ERROR_CODES, Limits
 from cohortbench.sandbox.compute import CPU_PEAK_FLOP_PER_CORE_S, GPU_PEAK_FLOP_PER_S
 from cohortbench.sandbox.errors import DETAILS
+from cohortbench.scoring.registry import get_metric
+from cohortbench.scoring.transfer import transfer_ratio
 from cohortbench.service import growth, ladder, results, workspaces
 from cohortbench.service.access import get_workspace
 from cohortbench.service.explain import public_message
@@ -593,10 +595,16 @@ def ranked_board(
         )
         for e in board.entries
     ]  # fmt: skip
-    order = sorted(range(len(rows)), key=lambda i: _best_key(rows[i]))  # stable, like list.sort
+    metric = get_metric(workspace.primary_metric)
+
+    def best_first(row: LeaderboardRowOut) -> tuple[int, float]:
+        best = row.finetuned or row.baseline
+        return metric.sort_key(best.value if best else None)
+
+    order = sorted(range(len(rows)), key=lambda i: best_first(rows[i]))  # stable, like list.sort
     ranked: list[LeaderboardRowOut] = []
     for n, i in enumerate(order):
-        tied = n > 0 and _best_key(rows[order[n - 1]])[0] == _best_key(rows[i])[0]
+        tied = n > 0 and best_first(rows[order[n - 1]]) == best_first(rows[i])
         ranked.append(rows[i].model_copy(update={"rank": ranked[-1].rank if tied else n + 1}))
     out = LeaderboardOut(
         workspace=workspace.name,
@@ -609,12 +617,6 @@ def ranked_board(
         rows=ranked,
     )
     return RankedBoard(out, tuple(board.entries[i].user_id for i in order))
-
-
-def _best_key(row: LeaderboardRowOut) -> tuple[float, int]:
-    best = row.finetuned or row.baseline
-    value = best.value if best and best.value is not None else -1.0
-    return (-value, 0)
 
 
 def _row(
@@ -670,7 +672,7 @@ def _row(
         baseline=_out(b),
         finetuned=_out(f),
         critical_recall=_out(crit),
-        transfer_ratio=(best.value / claimed) if (best and best.value is not None and claimed) else None,
+        transfer_ratio=transfer_ratio(best.value if best else None, claimed),
         ece=ece,
         compute_pflop=compute,
         energy_kwh=kwh,

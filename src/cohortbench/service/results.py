@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Text, cast, select
 from sqlalchemy.orm import Session
 
 from cohortbench.sandbox import Limits
-from cohortbench.scoring import Result
+from cohortbench.scoring import Result, registry
 from cohortbench.service.access import get_workspace
 from cohortbench.service.submissions import get_submission, runs_of
 from cohortbench.service.workspaces import latest_version, rules_of
@@ -25,13 +25,7 @@ from cohortbench.store.models import Result as ResultRow
 from cohortbench.store.models import Run, Submission, User, Workspace
 from cohortbench.workspaces import Resources, leaderboard_released
 
-HEADLINE_METRICS: tuple[str, ...] = (
-    "macro_f1",
-    "critical_recall",
-    "accuracy",
-    "balanced_accuracy",
-    "weighted_f1",
-)
+HEADLINE_METRICS = registry.HEADLINE_METRICS
 BOARD_KEYS: tuple[str, ...] = (*HEADLINE_METRICS, "ece", "support")  # what a row may show of a headline
 
 

@@ -181,6 +181,23 @@ def _lock_chain(connection: Connection) -> None:
         connection.execute(text("DELETE FROM audit_entries WHERE 0"))
 
 
+@dataclass(frozen=True)
+class Head:
+    """The chain's last entry as a reader sees it: its sequence number (the number of entries) and
+    hash. Saved with a document, it lets `verify(head=..., n_entries=...)` check the log later."""
+
+    n_entries: int
+    head_hash: str
+
+
+def head(session: Session) -> Head:
+    """The chain's head, read in O(1) (the last entry), without verifying anything."""
+    row = session.execute(
+        select(AuditEntry.id, AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)
+    ).first()
+    return Head(row[0], row[1]) if row else Head(0, GENESIS_HASH)
+
+
 def append(
     session: Session,
     *,

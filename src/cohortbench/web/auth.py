@@ -17,9 +17,9 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
-from cohortbench.api.deps import TOKEN_COOKIE, bearer_token
 from cohortbench.errors import PermissionDeniedError
-from cohortbench.service.users import authenticate
+from cohortbench.http_deps import request_user
+from cohortbench.service.auth import TOKEN_COOKIE
 from cohortbench.store.models import User
 
 SIGNIN_PATH = "/signin"
@@ -31,7 +31,7 @@ CSRF_MAX_AGE_S = 3600
 def signed_in(request: Request, session: Session) -> User | None:
     """The user of the request's cookie (or bearer header), or None when absent, wrong or revoked."""
     try:
-        return authenticate(session, bearer_token(request))
+        return request_user(request, session)
     except PermissionDeniedError:
         return None
 

@@ -12,8 +12,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
-from cohortbench.api.deps import PlatformDep, SessionDep, SubmissionId
 from cohortbench.errors import CohortbenchError, NotFoundError, PermissionDeniedError
+from cohortbench.http_deps import PlatformDep, SessionDep, SubmissionId
 from cohortbench.service.users import authenticate
 from cohortbench.store.models import User
 from cohortbench.web import views
@@ -29,7 +29,7 @@ from cohortbench.web.auth import (
     without_cookie,
 )
 from cohortbench.web.render import STATIC_DIR, render
-from cohortbench.web.report import report_html
+from cohortbench.web.report import issue_report
 from cohortbench.web.sorting import sort_link
 
 router = APIRouter(include_in_schema=False)
@@ -172,7 +172,7 @@ def report(
     if user is None:
         return to_signin(request)
     try:
-        body = report_html(platform, session, actor=user, submission_id=submission_id)
+        body = issue_report(platform, session, actor=user, submission_id=submission_id)
     except NotFoundError as exc:
         return html("error.html", 404, user=user, title="Not found", message=exc.message)
     headers = dict(HEADERS)

@@ -3,6 +3,11 @@
 It binds the numbers to the audit chain: the report shows the chain's head when it was issued,
 and issuing it appends a `report.issue` entry carrying that head, so the file can later be
 checked against the log. Access: the workspace owner and the contributor who submitted.
+
+Rendering (`report_html`) is a pure read. Issuing (`issue_report`, what the page and the CLI call)
+adds only O(1) work to it: it reads the head (the last entry) and appends one entry. The chain is
+not verified on every issue (a walk over the whole log per download); `cohortbench audit verify`
+does that, and the head printed in the report is what it checks against.
 """
 
 from __future__ import annotations
@@ -92,17 +97,26 @@ def _trail(session: Session, submission_id: int, *, owner: bool) -> list[AuditEn
     ]
 
 
-def report_html(platform: Platform, session: Session, *, actor: User, submission_id: int) -> str:
-    """Render the report and record its issue (with the chain head it shows) in the audit log."""
+def report_html(
+    platform: Platform, session: Session, *, actor: User, submission_id: int
+) -> tuple[str, audit.Head]:
+    """The report and the audit chain's head it shows; it records nothing of its own. The head is
+    read after the context, whose EDA may be released (and logged) on a workspace's first report."""
     ctx = report_context(platform, session, actor=actor, submission_id=submission_id)
-    chain = audit.verify(session)
-    body = render("report.html", chain=chain, **ctx)
+    head = audit.head(session)
+    return render("report.html", chain=head, **ctx), head
+
+
+def issue_report(platform: Platform, session: Session, *, actor: User, submission_id: int) -> str:
+    """Render the report and record its issue, with the head it shows, in the audit log."""
+    body, head = report_html(platform, session, actor=actor, submission_id=submission_id)
+    _submission, workspace, _role = get_submission(session, actor=actor, submission_id=submission_id)
     audit.append(
         session,
         actor=actor.name,
         action="report.issue",
-        target=f"workspace:{ctx['workspace'].name}/submission:{submission_id}",
-        payload={"head_hash": chain.head_hash, "n_entries": chain.n_entries, "chain_ok": chain.ok},
+        target=f"workspace:{workspace.name}/submission:{submission_id}",
+        payload={"head_hash": head.head_hash, "n_entries": head.n_entries},
     )
     return body
 

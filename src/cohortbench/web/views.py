@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from cohortbench.scoring.registry import METRICS
 from cohortbench.service import drift, eda, holdup, release, submissions
 from cohortbench.service.access import get_workspace
 from cohortbench.service.platform import Platform
@@ -36,13 +37,7 @@ def critical_label(workspace: Workspace) -> str:
     return f"{given[critical]} recall" if critical in given else f"Recall of class {critical}"
 
 
-METRIC_LABELS = {
-    "macro_f1": "Macro-F1",
-    "weighted_f1": "Weighted F1",
-    "accuracy": "Accuracy",
-    "balanced_accuracy": "Balanced accuracy",
-    "critical_recall": "Critical-class recall",
-}
+METRIC_LABELS = {name: metric.label for name, metric in METRICS.items()}
 
 
 def metric_label(name: str) -> str:
@@ -252,19 +247,20 @@ def _bucket_rows(run: Any) -> list[tuple[str, str]]:
     ]
 
 
-HEADLINE_ROWS = (
-    ("macro_f1", "Macro-F1"),
-    ("critical_recall", ""),
-    ("balanced_accuracy", "Balanced accuracy"),
-    ("accuracy", "Accuracy"),
-    ("weighted_f1", "Weighted F1"),
-    ("critical_roc_auc", ""),
-    ("ece", "Expected calibration error (lower is better)"),
-    (
+#: the results table's rows in order, titled from the metric registry ("" = named for the class)
+HEADLINE_ROWS = tuple(
+    (name, "" if name in ("critical_recall", "critical_roc_auc") else METRICS[name].title)
+    for name in (
+        "macro_f1",
+        "critical_recall",
+        "balanced_accuracy",
+        "accuracy",
+        "weighted_f1",
+        "critical_roc_auc",
+        "ece",
         "brier",
-        "Brier score, multi-class sum form: 0 best, 2 worst; 2x sklearn's binary brier_score_loss (lower is better)",
-    ),
-    ("log_loss", "Log loss (lower is better)"),
+        "log_loss",
+    )
 )
 
 

@@ -7,17 +7,20 @@ the database all pass the same validation, so a value that would crash a card or
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any, Literal, get_args
+from typing import TYPE_CHECKING, Annotated, Any, Literal, get_args
 
 import pydantic
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from cohortbench.errors import ConflictError, ValidationError
+from cohortbench.scoring.registry import PRIMARY_METRICS
 
 Visibility = Literal["live", "after_end", "published"]
-PrimaryMetric = Literal["macro_f1", "balanced_accuracy", "accuracy", "weighted_f1", "critical_recall"]
 VISIBILITIES: tuple[str, ...] = get_args(Visibility)
-PRIMARY_METRICS: tuple[str, ...] = get_args(PrimaryMetric)
+if TYPE_CHECKING:
+    PrimaryMetric = str
+else:  # the metric registry's primary metrics, as a Literal (an enum in the API's schema)
+    PrimaryMetric = Literal[PRIMARY_METRICS]
 
 
 def _finite(low: float, high: float, *, open_low: bool = False) -> Any:

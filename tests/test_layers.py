@@ -1,0 +1,87 @@
+"""Layers only point down: every import inside src/cohortbench goes to a lower layer (DESIGN.md,
+"Architecture"), so that a lower package never changes because a higher one did.
+
+The import graph is read from the source with `ast` (imports inside functions and under
+TYPE_CHECKING included), not by importing anything.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "src" / "cohortbench"
+
+#: each top-level package or module of cohortbench and its layer, lowest first. A module may import
+#: its own package and any lower layer; the core packages (layer 1) may import one another.
+LAYERS: dict[str, int] = {
+    "errors": 0,
+    **dict.fromkeys(("cohorts", "workspaces", "bundles", "scoring", "privacy", "sandbox"), 1),
+    "client": 1,  # the SDK: a contributor installs it without the platform
+    "terminal": 1,  # rich output shared by the CLI and the demo
+    "store": 2,
+    "jobs": 3,
+    "service": 4,
+    "http_deps": 5,  # FastAPI dependencies shared by the pages and the REST API
+    "web": 6,
+    "api": 7,  # mounts the web pages
+    "demo": 8,
+    "cli": 9,
+    "__init__": 9,  # the package's public names
+}
+CORE = 1
+MODULES = {path.name.removesuffix(".py") for path in PACKAGE.iterdir()} - {"__init__", "py.typed"}
+
+
+def top_level(path: Path) -> str:
+    parts = path.relative_to(PACKAGE).parts
+    return parts[0].removesuffix(".py")
+
+
+def imported(path: Path) -> set[str]:
+    """The cohortbench top-level names a module imports (absolute and relative imports)."""
+    package = ".".join(("cohortbench", *path.relative_to(PACKAGE).parent.parts))
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            modules = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = package.rsplit(".", node.level - 1)[0] if node.level else ""
+            modules = [".".join(filter(None, (base, node.module or "")))]
+            if node.module is None or modules[0] == "cohortbench":
+                modules = [f"{modules[0]}.{alias.name}" for alias in node.names]
+        else:
+            continue
+        found |= {m.split(".")[1] for m in modules if m.startswith("cohortbench.")}
+    return {name for name in found if name in MODULES}  # not `from cohortbench import __version__`
+
+
+def violations() -> list[str]:
+    out = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        source = top_level(path)
+        for target in sorted(imported(path) - {source}):
+            low, high = LAYERS[target], LAYERS[source]
+            if low > high or (low == high and low != CORE):
+                out.append(f"{path.relative_to(PACKAGE)} (layer {high}) imports {target} (layer {low})")
+    return out
+
+
+def test_every_top_level_module_has_a_layer() -> None:
+    names = {top_level(path) for path in PACKAGE.rglob("*.py")}
+    assert names <= set(LAYERS), f"give these a layer in LAYERS: {sorted(names - set(LAYERS))}"
+
+
+def test_imports_only_point_down() -> None:
+    assert violations() == []
+
+
+@pytest.mark.parametrize(
+    ("source", "target", "allowed"),
+    [("store", "service", False), ("web", "api", False), ("demo", "cli", False), ("api", "web", True)],
+)
+def test_the_rule_itself(source: str, target: str, allowed: bool) -> None:
+    """The rule the walk applies, on the arrows issue 18 removed and one that stays."""
+    assert (LAYERS[target] < LAYERS[source]) is allowed
