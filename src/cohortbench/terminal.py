@@ -48,3 +48,27 @@ def leaderboard_table(body: dict[str, Any], *, title: str | None = None) -> Tabl
             f"⚠ {row['warning']}" if row.get("warning") else "",
         )
     return table
+
+
+def holdup_table(rows: list[Any]) -> Table:
+    """Each model's score per cohort version, its change against the first, and the drop flag."""
+    table = Table(
+        "submission", "contributor", "model", "version", "phase", "score (95% CI)", "vs first", "drop"
+    )
+    for row in rows:
+        for p in row.points:
+            score = "-" if p.value is None else f"{p.value:.3f} ({_num(p.low)}-{_num(p.high)})"
+            diff = "" if p.difference is None else f"{p.difference:+.3f}"
+            if p.difference_low is not None and p.difference_high is not None:
+                diff += f" ({p.difference_low:+.3f} to {p.difference_high:+.3f}, paired)"
+            elif p.paired is False:
+                diff += " (unpaired)"
+            table.add_row(
+                f"#{p.submission_id}", row.contributor, row.model, str(p.version), p.phase, score, diff,
+                "[red]significant drop[/red]" if p.dropped else "",
+            )  # fmt: skip
+    return table
+
+
+def _num(value: float | None) -> str:
+    return "?" if value is None else f"{value:.3f}"

@@ -13,14 +13,13 @@ from typing import Any
 
 import pandas as pd
 
-from cohortbench.cli.rerun import holdup_table
-from cohortbench.terminal import make_console
 from cohortbench.cohorts import generate
 from cohortbench.cohorts.sites import SECOND_SITE
 from cohortbench.errors import CohortbenchError
 from cohortbench.service import Platform, drift, growth, holdup, rerun
 from cohortbench.service.bootstrap import local_admin
 from cohortbench.store.models import Submission
+from cohortbench.terminal import holdup_table, make_console
 
 console = make_console()
 TERMINAL = ("succeeded", "failed", "cancelled")
