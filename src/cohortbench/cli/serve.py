@@ -29,10 +29,20 @@ def worker(
     lease_seconds: Annotated[
         int, typer.Option(help="Job lease; a dead worker's job is retaken after it")
     ] = 60,
+    warm: Annotated[
+        int, typer.Option(help="Warm sandboxes kept ready (runtime imported; one per submission; 0 = none)")
+    ] = 1,
     data_dir: DataDir = DEFAULT_DATA_DIR,
 ) -> None:
     """Run a job worker (run several for more throughput; jobs are leased, so a killed worker loses nothing)."""
+    from cohortbench.jobs.executors import LocalExecutor
     from cohortbench.service.worker import make_worker
 
+    if warm < 0:
+        raise typer.BadParameter("--warm must be 0 or more")
     platform = open_platform(data_dir, embedded_worker=False)
-    make_worker(platform, lease_seconds=lease_seconds).run(max_jobs=max_jobs or None)
+    executor = LocalExecutor(warm, unsafe_no_sandbox=platform.settings.unsafe_no_sandbox)
+    try:
+        make_worker(platform, lease_seconds=lease_seconds, executor=executor).run(max_jobs=max_jobs or None)
+    finally:
+        executor.close()
