@@ -94,7 +94,7 @@ def rate(tmp: Path, framework: str, workers: int, n: int) -> tuple[float, float]
             time.sleep(1)
     finally:
         for proc in procs:
-            proc.send_signal(signal.SIGINT)  # the worker closes its warm pool on the way out
+            proc.send_signal(signal.SIGTERM)  # the worker closes its warm pool on the way out
         for proc in procs:
             proc.wait(timeout=60)
     span = times[-1] - times[workers - 1]

@@ -58,6 +58,7 @@ def worker(
         raise typer.BadParameter(f"--executor must be local or ray, not {executor_kind!r}")
     if address is not None and executor_kind != "ray":
         raise typer.BadParameter("--address is the Ray cluster's: use it with --executor ray")
+    _stop_on_signals()
     platform = open_platform(data_dir, embedded_worker=False)
     executor: Executor
     if executor_kind == "ray":
@@ -70,3 +71,16 @@ def worker(
         make_worker(platform, lease_seconds=lease_seconds, executor=executor).run(max_jobs=max_jobs or None)
     finally:
         executor.close()
+
+
+def _stop_on_signals() -> None:
+    """SIGTERM (a service manager) and SIGINT (even where the shell started the worker with it
+    ignored) end the worker through its `finally`, which ends its warm sandboxes."""
+    import signal
+    import sys
+
+    def stop(signum: int, _frame: object) -> None:
+        sys.exit(128 + signum)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
