@@ -21,6 +21,7 @@ from cohortbench.sandbox.runs import (
     permutation_specs,
 )
 from cohortbench.sandbox.session import SandboxSession
+from cohortbench.sandbox.warm import WarmPool
 
 __all__ = [
     "CPU_PEAK_FLOP_PER_CORE_S",
@@ -36,6 +37,7 @@ __all__ = [
     "RunRequest",
     "SandboxSession",
     "SandboxUnavailableError",
+    "WarmPool",
     "check_sandbox",
     "estimate_flop",
     "permutation_specs",

@@ -181,6 +181,13 @@ def drop_privileges_args(uid: int) -> list[str]:
     ]
 
 
+def entry_args(job_dir: str, control_fds: tuple[int, int], preload: tuple[str, ...] = ()) -> list[str]:
+    """python -m cohortbench.sandbox.entry JOB_DIR COMMAND_FD DONE_FD [PRELOAD,...]."""
+    entry = [sys.executable, "-s", "-P", "-B", "-m", "cohortbench.sandbox.entry", job_dir]
+    entry += [str(fd) for fd in control_fds]
+    return entry + ([",".join(preload)] if preload else [])
+
+
 def bwrap_command(
     mounts: Mounts,
     *,
@@ -190,13 +197,14 @@ def bwrap_command(
     tmp_bytes: int,
     gpu: bool,
     threads: int,
+    preload: tuple[str, ...] = (),
 ) -> list[str]:
     """The full argv: bwrap [isolation] [files] [env] --seccomp FD -- setpriv ... python -m entry /job.
 
     `control_fds` are the entry's ends of the control pipes (commands in, "done" out), inherited.
+    `preload`: modules the entry imports before it waits for its first command (a warm sandbox).
     """
-    entry = [sys.executable, "-s", "-P", "-B", "-m", "cohortbench.sandbox.entry", JOB_ROOT]
-    entry += [str(fd) for fd in control_fds]
+    entry = entry_args(JOB_ROOT, control_fds, preload)
     return [
         find_bwrap(),
         *isolation_args(),

@@ -1,6 +1,8 @@
-"""In-sandbox entry point: `python -m cohortbench.sandbox.entry JOB_DIR COMMAND_FD DONE_FD`.
+"""In-sandbox entry point: `python -m cohortbench.sandbox.entry JOB_DIR COMMAND_FD DONE_FD [PRELOAD]`.
 
-Runs under the run's unprivileged uid with no network. It imports once, then serves phases: it
+Runs under the run's unprivileged uid with no network. It imports once (PRELOAD, comma-separated
+module names, first: a warm sandbox imports the runtime before any bundle is staged), then serves
+phases: it
 waits for a command line `{"seq": N, "phase": ..., "last": ...}` on COMMAND_FD, reads
 JOB_DIR/input/PHASE (job.json, Parquet, npy), loads the bundle afresh from JOB_DIR/bundle, runs the
 phase and writes JOB_DIR/output/PHASE: predictions.npy, permuted.npy, losses.json, resources.json
@@ -16,6 +18,7 @@ cuts the contributor's own phase short.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import json
 import os
 import sys
@@ -125,13 +128,23 @@ def _report(done_fd: int, seq: int) -> None:
         os.write(done_fd, json.dumps({"done": seq}).encode() + b"\n")
 
 
+def preload(modules: list[str]) -> None:
+    """Import the runtime ahead of any bundle (a warm sandbox); a module that fails is skipped: the
+    phase that needs it imports it again and files the error as its own."""
+    for name in modules:
+        with contextlib.suppress(Exception):
+            importlib.import_module(name)
+
+
 def main(argv: list[str]) -> int:
     """Serve commands until a "last" phase (exit 0 if it succeeded, else 1) or the pipe closes."""
     job_dir, commands_fd, done_fd = Path(argv[1]), int(argv[2]), int(argv[3])
     pipes.keep_private(commands_fd, done_fd)  # not for what contributor code execs or forks
+    preload([m for m in argv[4].split(",") if m] if len(argv) > 4 else [])
     sys.path.insert(0, str(job_dir / "bundle"))
     commands = os.fdopen(commands_fd, "rb")
     while line := commands.readline(4096):
+        importlib.invalidate_caches()  # a warm sandbox's bundle/ was empty when it started
         command = json.loads(line)
         phase, seq = str(command["phase"]), int(command["seq"])
         if phase not in ("baseline", "finetune"):

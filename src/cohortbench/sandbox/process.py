@@ -107,6 +107,12 @@ class SandboxProcess:
     def alive(self) -> bool:
         return self._reap(block=False) is None
 
+    def hand_over(self) -> None:
+        """A warm process gets its first phase: its clock starts now, and the CPU its imports used
+        so far is not the phase's (nor the contributor's)."""
+        self.started = time.monotonic()
+        self._last_cpu = self.cpu_used = proctree.cpu_seconds(proctree.tree(self.proc.pid))
+
     def serve(self, command: dict[str, Any], phase: Phase) -> Exit:
         """Resume the process, send `command`, supervise until its phase ends (see module docstring)."""
         start = self.started if self.phases == 0 else time.monotonic()

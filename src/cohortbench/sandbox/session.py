@@ -31,6 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from cohortbench.errors import ValidationError
 from cohortbench.sandbox import bwrap, readback, seccomp
@@ -41,8 +42,11 @@ from cohortbench.sandbox.compute import cpu_seconds_for, fits_budget
 from cohortbench.sandbox.limits import Limits
 from cohortbench.sandbox.process import SandboxProcess
 from cohortbench.sandbox.runs import CANCELLED, OwnerLog, PublicError, RunOutcome, RunRequest
-from cohortbench.sandbox.staging import check_request, prepare, stage_phase
+from cohortbench.sandbox.staging import check_request, prepare, stage_bundle, stage_phase
 from cohortbench.sandbox.supervision import MAX_OUTPUT_ENTRIES, Exit, Phase
+
+if TYPE_CHECKING:
+    from cohortbench.sandbox.warm import WarmPool, WarmSandbox
 
 log = logging.getLogger(__name__)
 #: Each process gets its own uid from this range, so RLIMIT_NPROC counts its processes only.
@@ -53,7 +57,7 @@ BACKSTOP_SLACK_SECONDS = 2
 
 
 @dataclass(frozen=True)
-class _Running:
+class Running:
     """The live process and what it was started with."""
 
     process: SandboxProcess
@@ -126,6 +130,10 @@ class SandboxSession:
     (development only: contributor code then runs with the launcher's own rights, loudly logged).
     `cancelled` (the worker passes its job's `ctx.cancelled`) is polled during every phase; once it
     is True a running phase is killed and returns the status "cancelled", and no new phase starts.
+
+    `pool`: the first phase takes a warm sandbox of the pool when one fits (see warm.WarmPool); its
+    folders then replace `workdir` (`self.workdir` says where they are) and are removed when the
+    session exits, fine-tuned weights included: keep them before.
     """
 
     def __init__(
@@ -135,12 +143,14 @@ class SandboxSession:
         *,
         unsafe_no_sandbox: bool = False,
         cancelled: Callable[[], bool] | None = None,
+        pool: WarmPool | None = None,
     ) -> None:
         self.bundle_dir, self.workdir, self.unsafe = bundle_dir, workdir, unsafe_no_sandbox
-        self.cancelled = cancelled
+        self.cancelled, self.pool = cancelled, pool
+        self.warm: WarmSandbox | None = None  # the warm sandbox taken, if any
         self.processes_started = 0
         self._roots: Mounts | None = None
-        self._running: _Running | None = None
+        self._running: Running | None = None
         self._phases: set[str] = set()
         self._seq = 0
 
@@ -153,6 +163,8 @@ class SandboxSession:
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+        if self.warm is not None:
+            shutil.rmtree(self.warm.workdir, ignore_errors=True)
 
     def close(self) -> None:
         """Kill the process if one is left (it is frozen between phases) and reap it."""
@@ -182,7 +194,7 @@ class SandboxSession:
         self._phases.add(request.phase)
         limits, cpu_capped = phase_limits(request)
         if self._roots is None:
-            self._roots = prepare(self.bundle_dir, self.workdir)
+            self._roots = self._take_warm(request) or prepare(self.bundle_dir, self.workdir)
         running = self._process_for(request, limits, last=last)
         mounts = stage_phase(request, self._roots, uid=running.uid)
         self._seq += 1
@@ -198,7 +210,19 @@ class SandboxSession:
         saved = mounts.output_dir / out.WEIGHTS
         return keep_weights(outcome, saved, self.workdir / out.WEIGHTS / request.phase, limits)
 
-    def _process_for(self, request: RunRequest, limits: Limits, *, last: bool) -> _Running:
+    def _take_warm(self, request: RunRequest) -> Mounts | None:
+        """Take a warm sandbox of the pool, stage the bundle into it and make it this session's."""
+        usable = self.pool is not None and (self.unsafe or not self.pool.unsafe)
+        warm = self.pool.take(request) if self.pool is not None and usable else None
+        if warm is None:
+            return None
+        self.warm, self.workdir = warm, warm.workdir
+        stage_bundle(self.bundle_dir, warm.roots)
+        warm.running.process.hand_over()
+        self._running = warm.running
+        return warm.roots
+
+    def _process_for(self, request: RunRequest, limits: Limits, *, last: bool) -> Running:
         """The running process if it can serve this phase, else a fresh one."""
         running = self._running
         if running is not None:
@@ -211,35 +235,53 @@ class SandboxSession:
         self._running = self._start(request, limits, last=last)
         return self._running
 
-    def _start(self, request: RunRequest, limits: Limits, *, last: bool) -> _Running:
+    def _start(self, request: RunRequest, limits: Limits, *, last: bool) -> Running:
         """Start the entry for this phase, and the later ones unless `last`: the kernel's RLIMIT_CPU
         is a backstop sized for this phase's cap plus a full phase more."""
         later = 0 if last else request.limits.cpu_seconds + BACKSTOP_SLACK_SECONDS
         rlimits = replace(limits, cpu_seconds=limits.cpu_seconds + later)
-        uid = RUN_UID_BASE + secrets.randbelow(RUN_UID_SPAN)
         assert self._roots is not None
         self.processes_started += 1
         if self.unsafe:
             log.warning("UNSAFE: running bundle %s WITHOUT the sandbox (development only)", self.bundle_dir)
-            entry = [sys.executable, "-m", "cohortbench.sandbox.entry", str(self.workdir)]
-            process = SandboxProcess(lambda c, d: [*entry, str(c), str(d)], rlimits)
-            return _Running(process, uid, request.device)
-        fd = seccomp.filter_fd()
-        try:
-            roots, gpu = self._roots, request.device == "cuda"
+        return start_process(self._roots, self.workdir, rlimits, device=request.device, unsafe=self.unsafe)
 
-            def argv(command_fd: int, done_fd: int) -> list[str]:
-                return bwrap.bwrap_command(
-                    roots,
-                    uid=uid,
-                    seccomp_fd=fd,
-                    control_fds=(command_fd, done_fd),
-                    tmp_bytes=limits.tmp_bytes,
-                    gpu=gpu,
-                    threads=_threads(),
-                )
 
-            process = SandboxProcess(argv, rlimits, pass_fds=(fd,))
-        finally:
-            os.close(fd)
-        return _Running(process, uid, request.device)
+def start_process(
+    roots: Mounts,
+    workdir: Path,
+    rlimits: Limits,
+    *,
+    device: str,
+    unsafe: bool = False,
+    preload: tuple[str, ...] = (),
+) -> Running:
+    """Start one sandboxed entry over the job folders `roots` (bwrap, seccomp, its own uid, `rlimits`),
+    or in unsafe mode the bare entry over `workdir`. `preload`: modules it imports before its first
+    command (see warm.WarmPool)."""
+    uid = RUN_UID_BASE + secrets.randbelow(RUN_UID_SPAN)
+    if unsafe:
+        entry = [sys.executable, "-m", "cohortbench.sandbox.entry", str(workdir)]
+        extra = [",".join(preload)] if preload else []
+        process = SandboxProcess(lambda c, d: [*entry, str(c), str(d), *extra], rlimits)
+        return Running(process, uid, device)
+    fd = seccomp.filter_fd()
+    try:
+        gpu = device == "cuda"
+
+        def argv(command_fd: int, done_fd: int) -> list[str]:
+            return bwrap.bwrap_command(
+                roots,
+                uid=uid,
+                seccomp_fd=fd,
+                control_fds=(command_fd, done_fd),
+                tmp_bytes=rlimits.tmp_bytes,
+                gpu=gpu,
+                threads=_threads(),
+                preload=preload,
+            )
+
+        process = SandboxProcess(argv, rlimits, pass_fds=(fd,))
+    finally:
+        os.close(fd)
+    return Running(process, uid, device)

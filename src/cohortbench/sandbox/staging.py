@@ -73,6 +73,12 @@ def prepare(bundle_dir: Path, workdir: Path) -> Mounts:
     return mounts
 
 
+def stage_bundle(bundle_dir: Path, roots: Mounts) -> None:
+    """Copy the bundle into the (empty, live-bound) bundle folder of a warm sandbox, readable by all."""
+    shutil.copytree(bundle_dir, roots.bundle_dir, symlinks=True, dirs_exist_ok=True)
+    _make_readable(roots.bundle_dir)
+
+
 def stage_phase(request: RunRequest, roots: Mounts, *, uid: int) -> Mounts:
     """Write one phase's inputs to input/PHASE, removing earlier phases' inputs; create output/PHASE.
 

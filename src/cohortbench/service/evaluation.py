@@ -27,7 +27,8 @@ from sqlalchemy.orm import Session
 
 from cohortbench.bundles import Plan
 from cohortbench.jobs import GiveUpReason, JobContext, RetryableError
-from cohortbench.sandbox import PublicError, RunOutcome, RunRequest, SandboxSession, permutation_specs
+from cohortbench.jobs.executors import Executor, LocalExecutor, PhaseRunner
+from cohortbench.sandbox import PublicError, RunOutcome, RunRequest, permutation_specs
 from cohortbench.sandbox.runs import CANCELLED, PLATFORM_ERROR
 from cohortbench.scoring import PermutedPrediction, Result, score
 from cohortbench.service import ladder
@@ -45,8 +46,11 @@ PHASES = ("baseline", "finetune")
 TERMINAL = ("succeeded", "failed", "cancelled")
 
 
-def evaluate_submission(platform: Platform, ctx: JobContext) -> None:
-    """Job handler for `evaluate`: baseline, then finetune, each scored on the holdout."""
+def evaluate_submission(platform: Platform, ctx: JobContext, executor: Executor | None = None) -> None:
+    """Job handler for `evaluate`: baseline, then finetune, each scored on the holdout here.
+
+    `executor` runs the phases (jobs.executors; a cold local sandbox session when None).
+    """
     submission_id = int(ctx.payload["submission_id"])
     with platform.session() as session:
         submission = session.get(Submission, submission_id)
@@ -66,7 +70,11 @@ def evaluate_submission(platform: Platform, ctx: JobContext) -> None:
             raise RetryableError(f"artifact store unavailable: {exc}") from exc
         unsafe = platform.settings.unsafe_no_sandbox
         workdir = Path(tmp) / "sandbox"
-        with SandboxSession(bundle_dir, workdir, unsafe_no_sandbox=unsafe, cancelled=ctx.cancelled) as box:
+        runner = executor or LocalExecutor()
+        resources = rules_of(workspace).resources
+        with runner.session(
+            bundle_dir, workdir, unsafe_no_sandbox=unsafe, cancelled=ctx.cancelled, resources=resources
+        ) as box:
             for phase in PHASES:
                 if ctx.cancelled():
                     return
@@ -78,7 +86,7 @@ def evaluate_submission(platform: Platform, ctx: JobContext) -> None:
 def _run_phase(
     platform: Platform,
     ctx: JobContext,
-    box: SandboxSession,
+    box: PhaseRunner,
     submission_id: int,
     phase: str,
     train: pd.DataFrame,
