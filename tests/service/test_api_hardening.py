@@ -11,6 +11,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
@@ -282,3 +283,33 @@ def test_a_cohort_with_infinite_features_is_refused_like_nan(deployment: Deploym
     assert "infinite values" in detail and "f2 (2)" in detail
     response = _cohort_upload(deployment, tiny_cohort(seed=3))
     assert response.status_code == 201, response.text
+
+
+def test_the_api_takes_categorical_columns_and_drops_unlabelled_records_when_asked(
+    deployment: Deployment,
+) -> None:
+    frame = tiny_cohort(seed=3)
+    frame["site"] = np.where(np.arange(len(frame)) % 2 == 0, "north", "south")
+    frame["stage"] = np.arange(len(frame)) % 3
+    frame.loc[[2, 7, 11], "label"] = None
+    data = {
+        "name": "cats",
+        "title": "Categories",
+        "label_column": "label",
+        "id_column": "pid",
+        "critical_class": "high",
+        "categorical": "stage",
+        "missing_labels": "drop",
+    }
+    files = {"cohort": ("cohort.csv", frame.to_csv(index=False).encode(), "text/csv")}
+    made = deployment.http.post(
+        f"{API}/workspaces", data=data, files=files, headers=_auth(deployment.tokens["owner"])
+    )
+    assert made.status_code == 201, made.text
+    with deployment.platform.session() as session:
+        workspace = session.scalar(select(Workspace).where(Workspace.name == "cats"))
+        assert workspace is not None
+        assert set(workspace.settings["categories"]) == {"site", "stage"}
+        assert workspace.settings["dropped_unlabelled"] == 3
+    bad = _cohort_upload(deployment, frame.assign(label=frame["label"]))  # default: refuse
+    assert "3 record(s) without a label" in _is_problem(bad, 422)["detail"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import pandas as pd
 import pydantic
@@ -64,6 +64,14 @@ class WorkspaceForm(BaseModel):
     rules: str = Field("{}", description="JSON object of rules")
     feature_groups: str = Field("{}", description="JSON object group -> columns")
     description: str = Field("", max_length=10_000)
+    categorical: str = Field(
+        "",
+        max_length=10_000,
+        description="Comma-separated columns to treat as categories (text columns always are)",
+    )
+    missing_labels: Literal["refuse", "drop"] = Field(
+        "refuse", description="Records without a label: refuse the table, or drop them (the count is audited)"
+    )
 
 
 @router.post(
@@ -109,6 +117,8 @@ async def create_workspace(
         rules=rules,
         feature_groups=groups or None,
         description=fields.description,
+        categorical=[c.strip() for c in fields.categorical.split(",") if c.strip()],
+        missing_labels=fields.missing_labels,
     )
     session.flush()
     return release.card(session, workspace, user, "owner", details=True)
