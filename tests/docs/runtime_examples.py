@@ -29,6 +29,7 @@ def run_examples(folder: Path) -> dict[str, Any]:
     cwd, path = Path.cwd(), list(sys.path)
     folder.mkdir(parents=True, exist_ok=True)
     os.chdir(folder)
+    earlier = sys.modules.pop("model", None)  # another test's bundle module must not answer `import model`
     try:
         for lang, code in blocks():
             target = FILE.match(code)
@@ -42,6 +43,8 @@ def run_examples(folder: Path) -> dict[str, Any]:
         os.chdir(cwd)
         sys.path[:] = path
         sys.modules.pop("model", None)
+        if earlier is not None:
+            sys.modules["model"] = earlier
     return namespace
 
 

@@ -269,6 +269,7 @@ def test_the_owner_sees_what_the_bundles_tried_to_smuggle(battery: Battery) -> N
 
 def test_released_numbers_stay_on_their_grids(battery: Battery) -> None:
     mallory = Client("http://testserver", battery.tokens["mallory"], http=battery.http)
+    sentences: dict[tuple[str, str | None, str | None], set[str | None]] = {}
     for channel, sid in battery.ids.items():
         body = mallory._get(f"/api/v1/submissions/{sid}")
         assert body["audience"] == "contributor"
@@ -278,12 +279,17 @@ def test_released_numbers_stay_on_their_grids(battery: Battery) -> None:
             assert run["status"] in ("succeeded", "crashed", "bad_predictions", "failed") or run["error"]
             if run["error"]:
                 assert run["error"]["exc_type"] in (None, *ALLOWED_EXCEPTIONS), channel
-                assert set(run["error"]) == {"code", "exc_type", "detail"}
+                assert set(run["error"]) == {"code", "exc_type", "detail", "message"}
+                key = (run["error"]["code"], run["error"]["exc_type"], run["error"]["detail"])
+                sentences.setdefault(key, set()).add(run["error"]["message"])
             for item in run["headline"].values():
                 for bound in (item.get("value"), item.get("low"), item.get("high")):
                     assert bound is None or abs(bound / 0.05 - round(bound / 0.05)) < 1e-9, (channel, bound)
     forged = mallory._get(f"/api/v1/submissions/{battery.ids['forged_error']}")
     assert forged["runs"][0]["error"]["code"] == "crashed"  # not the forged host verdict
+    # the sentence beside an error is a function of the released code, name and detail (and the
+    # workspace's public schema): whatever the bundle did, one (code, name, detail) reads one way
+    assert sentences and all(len(said) == 1 for said in sentences.values()), sentences
 
 
 def test_the_one_row_label_probe_reads_zero(battery: Battery) -> None:

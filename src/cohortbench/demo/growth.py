@@ -17,7 +17,7 @@ from cohortbench.cohorts import generate
 from cohortbench.cohorts.sites import SECOND_SITE
 from cohortbench.errors import CohortbenchError
 from cohortbench.service import Platform, drift, growth, holdup, rerun
-from cohortbench.service.bootstrap import local_admin
+from cohortbench.service.local_admin import local_admin
 from cohortbench.store.models import Submission
 from cohortbench.terminal import holdup_table, make_console
 
