@@ -99,3 +99,29 @@ def test_the_model_size_its_adapter_counted_reaches_the_owner_only(
         f"/api/v1/submissions/{sub.id}", headers={"Authorization": f"Bearer {deployment.tokens['alice']}"}
     )
     assert seen.status_code == 200 and "n_parameters" not in seen.text
+
+
+def test_an_unreadable_prediction_artifact_costs_the_verdict_not_the_submission(
+    deployment: Deployment, tmp_path: Path
+) -> None:
+    import numpy as np
+
+    from cohortbench.service.evaluation import _finish
+
+    alice = deployment.client("alice")
+    sub = alice.submit("tiny", _bundle(tmp_path / "b"))
+    deployment.run_jobs()
+    assert alice.wait(sub, progress=False, timeout=60).status == "succeeded"
+    with deployment.platform.session() as session:
+        stored = session.get(Submission, sub.id)
+        baseline = session.scalar(select(Run).where(Run.submission_id == sub.id, Run.phase == "baseline"))
+        assert stored is not None and baseline is not None and baseline.predictions_artifact
+        stored.status, stored.board = "running", None  # as if the worker died just before finishing
+        location = deployment.platform.artifacts.path(baseline.predictions_artifact)
+    location.chmod(0o644)
+    location.write_bytes(b"not the stored predictions")
+    _finish(deployment.platform, sub.id, np.zeros(1, dtype=np.int64))
+    with deployment.platform.session() as session:
+        again = session.get(Submission, sub.id)
+        assert again is not None and again.status == "succeeded"
+        assert again.board is not None and "transfer" not in again.board

@@ -26,6 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cohortbench.bundles import Plan
+from cohortbench.errors import CohortbenchError
 from cohortbench.jobs import GiveUpReason, JobContext, RetryableError
 from cohortbench.jobs.executors import Executor, LocalExecutor, PhaseRunner
 from cohortbench.sandbox import PublicError, RunOutcome, RunRequest, permutation_specs
@@ -262,7 +263,11 @@ def _finish(platform: Platform, submission_id: int, y_holdout: np.ndarray) -> No
         _settle(session, submission)
         workspace = session.get(Workspace, submission.workspace_id)
         assert workspace is not None
-        paired = paired_transfer(platform, session, submission, workspace, y_holdout)
+        try:
+            paired = paired_transfer(platform, session, submission, workspace, y_holdout)
+        except (OSError, CohortbenchError) as exc:  # an unreadable artifact costs the verdict, not the run
+            log.warning("submission %s: no paired transfer verdict (%s)", submission_id, exc)
+            paired = None
         if paired is not None:
             submission.board = {**(submission.board or {}), "transfer": paired}
         ladder.decide(platform, session, submission)
