@@ -136,10 +136,38 @@ def preload(modules: list[str]) -> None:
             importlib.import_module(name)
 
 
+def exit_with_host(commands_fd: int) -> None:
+    """Exit at once when the host's end of the command pipe closes, even in the middle of a phase.
+
+    The host closes it only after killing the sandbox, or by dying. bwrap dies with the worker
+    (--die-with-parent) but this interpreter did not: setpriv's uid change clears the parent-death
+    signal, and a dying root-owned parent may not signal another uid even when it is set again, so
+    a killed worker left a phase running to its CPU limit. As pid 1 of the sandbox's namespace,
+    this process exiting takes everything in the sandbox with it.
+    """
+    import select
+    import threading
+
+    poller = select.poll()
+    poller.register(commands_fd, 0)  # POLLHUP, POLLERR and POLLNVAL are always reported
+
+    def watch() -> None:
+        while True:
+            if any(event & (select.POLLHUP | select.POLLERR | select.POLLNVAL) for _, event in poller.poll()):
+                os._exit(HOST_GONE)
+
+    threading.Thread(target=watch, name="host-watch", daemon=True).start()
+
+
+#: exit status when the host went away (nobody reads it: the host is gone)
+HOST_GONE = 70
+
+
 def main(argv: list[str]) -> int:
     """Serve commands until a "last" phase (exit 0 if it succeeded, else 1) or the pipe closes."""
     job_dir, commands_fd, done_fd = Path(argv[1]), int(argv[2]), int(argv[3])
     pipes.keep_private(commands_fd, done_fd)  # not for what contributor code execs or forks
+    exit_with_host(commands_fd)
     preload([m for m in argv[4].split(",") if m] if len(argv) > 4 else [])
     sys.path.insert(0, str(job_dir / "bundle"))
     commands = os.fdopen(commands_fd, "rb")
