@@ -7,6 +7,8 @@ from pathlib import Path
 from sqlalchemy import select
 
 from cohortbench.api.deps import TOKEN_COOKIE
+from cohortbench.client import Client
+from cohortbench.client import Submission as ClientSubmission
 from cohortbench.service import release
 from cohortbench.service.public import SubmissionOwner, SubmissionPublic
 from cohortbench.store.models import Run, Submission, User
@@ -51,13 +53,19 @@ def _bundle(root: Path) -> Path:
     return root
 
 
+def _finished(deployment: Deployment, alice: Client, bundle: Path) -> ClientSubmission:
+    """Submit `bundle` as alice, run the queue, and return the submission once it succeeded."""
+    sub = alice.submit("tiny", bundle)
+    deployment.run_jobs()
+    assert alice.wait(sub, progress=False, timeout=60).status == "succeeded"
+    return sub
+
+
 def test_a_wrecking_finetune_is_flagged_by_paired_bootstrap_for_the_owner_and_one_bit_for_the_contributor(
     deployment: Deployment, tmp_path: Path
 ) -> None:
     alice = deployment.client("alice")
-    sub = alice.submit("tiny", _bundle(tmp_path / "b"))
-    deployment.run_jobs()
-    assert alice.wait(sub, progress=False, timeout=60).status == "succeeded"
+    sub = _finished(deployment, alice, _bundle(tmp_path / "b"))
     with deployment.platform.session() as session:
         stored = session.get(Submission, sub.id)
         assert stored is not None and stored.board is not None
@@ -88,9 +96,7 @@ def test_the_model_size_its_adapter_counted_reaches_the_owner_only(
     from tests.service.conftest import make_bundle
 
     alice = deployment.client("alice")
-    sub = alice.submit("tiny", make_bundle(tmp_path / "lr"))
-    deployment.run_jobs()
-    assert alice.wait(sub, progress=False, timeout=60).status == "succeeded"
+    sub = _finished(deployment, alice, make_bundle(tmp_path / "lr"))
     with deployment.platform.session() as session:
         runs = session.scalars(select(Run).where(Run.submission_id == sub.id)).all()
         # LogisticRegression on 6 features, 3 classes: 3 x 6 coefficients + 3 intercepts
@@ -109,9 +115,7 @@ def test_an_unreadable_prediction_artifact_costs_the_verdict_not_the_submission(
     from cohortbench.service.evaluation import _finish
 
     alice = deployment.client("alice")
-    sub = alice.submit("tiny", _bundle(tmp_path / "b"))
-    deployment.run_jobs()
-    assert alice.wait(sub, progress=False, timeout=60).status == "succeeded"
+    sub = _finished(deployment, alice, _bundle(tmp_path / "b"))
     with deployment.platform.session() as session:
         stored = session.get(Submission, sub.id)
         baseline = session.scalar(select(Run).where(Run.submission_id == sub.id, Run.phase == "baseline"))
