@@ -133,7 +133,7 @@ class Model:
     @classmethod
     def load(cls, path): return cls()
     def predict_proba(self, X):
-        end = time.process_time() + int(digits(X)[0]) * 0.15
+        end = time.process_time() + int(digits(X)[0]) * 0.02
         while time.process_time() < end:
             pass
         return uniform(len(X))

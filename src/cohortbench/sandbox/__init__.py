@@ -5,41 +5,8 @@ the run stays in the owner-only log. See session.SandboxSession (both phases of 
 sandboxed process), launcher.run_in_sandbox (one phase) and the invariants in DESIGN.md.
 """
 
-from cohortbench.sandbox.bwrap import SandboxUnavailableError
-from cohortbench.sandbox.compute import CPU_PEAK_FLOP_PER_CORE_S, GPU_PEAK_FLOP_PER_S, estimate_flop
-from cohortbench.sandbox.launcher import check_sandbox, run_in_sandbox
-from cohortbench.sandbox.limits import Limits
-from cohortbench.sandbox.runs import (
-    ERROR_CODES,
-    Frame,
-    OwnerLog,
-    PermutationSpec,
-    PublicError,
-    Resources,
-    RunOutcome,
-    RunRequest,
-    permutation_specs,
-)
-from cohortbench.sandbox.session import SandboxSession
-from cohortbench.sandbox.warm import WarmPool
+# Lazy: the names below load on first use (the .pyi next to this file lists them), so that the
+# sandbox's entry point does not import the host's supervision code or the privacy stack.
+import lazy_loader as lazy
 
-__all__ = [
-    "CPU_PEAK_FLOP_PER_CORE_S",
-    "ERROR_CODES",
-    "GPU_PEAK_FLOP_PER_S",
-    "Frame",
-    "Limits",
-    "OwnerLog",
-    "PermutationSpec",
-    "PublicError",
-    "Resources",
-    "RunOutcome",
-    "RunRequest",
-    "SandboxSession",
-    "SandboxUnavailableError",
-    "WarmPool",
-    "check_sandbox",
-    "estimate_flop",
-    "permutation_specs",
-    "run_in_sandbox",
-]
+__getattr__, __dir__, __all__ = lazy.attach_stub(__name__, __file__)
