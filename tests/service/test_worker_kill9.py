@@ -77,4 +77,6 @@ def test_killed_worker_mid_run_loses_nothing_and_duplicates_nothing(db_url: str,
         assert session.scalar(select(func.count(Submission.id))) == 1, "quota charged once"
         job = session.scalars(select(Job)).one()
         assert job.status == "succeeded" and job.attempts == 2
+    # the killed worker's job folder held the holdout's features: the second worker removed it
+    assert [p for p in (data_dir / "scratch").rglob("*") if p.is_file()] == []
     platform.close()

@@ -71,6 +71,7 @@ def worker(
         make_worker(platform, lease_seconds=lease_seconds, executor=executor).run(max_jobs=max_jobs or None)
     finally:
         executor.close()
+        platform.close()  # removes this worker's job folders (a killed one's go at the next start)
 
 
 def _stop_on_signals() -> None:

@@ -14,7 +14,6 @@ raised, or the worker died on every attempt), in the transaction that fails the 
 from __future__ import annotations
 
 import logging
-import tempfile
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -63,7 +62,7 @@ def evaluate_submission(platform: Platform, ctx: JobContext, executor: Executor 
         assert workspace is not None and version is not None
         train, holdout = load_cohort(platform, version, workspace)
         y_holdout = _labels(holdout, workspace.label_column, tuple(workspace.classes))
-    with tempfile.TemporaryDirectory(prefix="cohortbench-run-") as tmp:
+    with platform.scratch.folder("run-") as tmp:
         bundle_dir = Path(tmp) / "bundle"
         try:
             platform.artifacts.get_dir(submission.bundle_sha256, bundle_dir)

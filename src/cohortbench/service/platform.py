@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from cohortbench.sandbox.scratch import Scratch
 from cohortbench.service.board_cache import BoardCache
 from cohortbench.service.settings import Settings
 from cohortbench.store.artifacts import ArtifactStore
@@ -27,6 +28,16 @@ class Platform:
     sessions: sessionmaker[Session]
     artifacts: ArtifactStore
     boards: BoardCache = field(default_factory=BoardCache)  # released leaderboards (service.board_cache)
+    _scratch: Scratch | None = field(default=None, init=False, repr=False)
+
+    @property
+    def scratch(self) -> Scratch:
+        """This process's sandbox job folders, under the data directory (they hold cohort data while a
+        phase runs, so they live where the cohort does, not in a shared /tmp); opened on first use,
+        which also removes what a killed worker left (sandbox.scratch)."""
+        if self._scratch is None:
+            self._scratch = Scratch(self.settings.data_dir / "scratch")
+        return self._scratch
 
     @classmethod
     def open(cls, settings: Settings | None = None) -> Platform:
@@ -51,4 +62,6 @@ class Platform:
                 raise
 
     def close(self) -> None:
+        if self._scratch is not None:
+            self._scratch.close()
         self.engine.dispose()
