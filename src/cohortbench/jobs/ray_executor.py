@@ -37,6 +37,7 @@ from typing import Any, Literal
 from cohortbench.jobs.worker import RetryableError
 from cohortbench.sandbox import RunOutcome, RunRequest, SandboxSession, WarmPool
 from cohortbench.sandbox.runs import CANCELLED
+from cohortbench.sandbox.scratch import Scratch
 from cohortbench.workspaces import Resources
 
 __all__ = ["NodeResult", "RayExecutor", "RaySession", "run_phase_on_node"]
@@ -84,6 +85,17 @@ def _node_pool(warm: int, unsafe: bool) -> WarmPool | None:
     return _NODE_POOLS[key]
 
 
+_NODE_SCRATCH: list[Scratch] = []
+
+
+def _node_scratch() -> Scratch:
+    """This Ray worker process's job folders on its node (the node has no data directory: its temp
+    folder); a Ray worker killed with its node's process leaves them to the next one's sweep."""
+    if not _NODE_SCRATCH:
+        _NODE_SCRATCH.append(Scratch(Path(tempfile.gettempdir()) / "cohortbench-scratch"))
+    return _NODE_SCRATCH[0]
+
+
 def run_phase_on_node(
     bundle: bytes, request: RunRequest, *, last: bool, unsafe: bool, warm: int, gpu: bool
 ) -> NodeResult:
@@ -95,7 +107,7 @@ def run_phase_on_node(
     import ray
 
     node_id = ray.get_runtime_context().get_node_id()
-    with tempfile.TemporaryDirectory(prefix="cohortbench-ray-") as name:
+    with _node_scratch().folder("ray-") as name:
         tmp = Path(name)
         bundle_dir = unpack(bundle, tmp / "bundle")
         device: Literal["cpu", "cuda"] = "cuda" if gpu and Path("/dev/nvidia0").exists() else "cpu"
