@@ -5,8 +5,9 @@ module names, first: a warm sandbox imports the runtime before any bundle is sta
 phases: it
 waits for a command line `{"seq": N, "phase": ..., "last": ...}` on COMMAND_FD, reads
 JOB_DIR/input/PHASE (job.json, Parquet, npy), loads the bundle afresh from JOB_DIR/bundle, runs the
-phase and writes JOB_DIR/output/PHASE: predictions.npy, permuted.npy, losses.json, resources.json
-and weights/ (finetune), or error.json on failure; then answers `{"done": N}` on DONE_FD. After a
+phase and writes JOB_DIR/output/PHASE: predictions.npy, permuted.npy (the permuted copies of the
+holdout, predicted a chunk of copies per call: permuting.py), losses.json, resources.json and
+weights/ (finetune), or error.json on failure; then answers `{"done": N}` on DONE_FD. After a
 "last" phase it exits (status 1 if the phase failed), as a one-phase run always did.
 
 Contributor code runs in this very process, so it could overwrite any of these files or write to
@@ -31,21 +32,8 @@ import pandas as pd
 
 from cohortbench.bundles.plan import Plan
 from cohortbench.sandbox import outputs as out
-from cohortbench.sandbox import pipes
+from cohortbench.sandbox import permuting, pipes
 from cohortbench.sandbox.errors import code_for_exception
-
-
-def _permuted(frame: pd.DataFrame, spec: dict[str, Any]) -> pd.DataFrame:
-    """A copy of `frame` whose `columns` have their rows shuffled together with `seed`.
-
-    Each column keeps its dtype: a permuted categorical column keeps its categories (and their
-    order), and its missing values move with the rows like any value.
-    """
-    copy = frame.copy()
-    order = np.random.default_rng(int(spec["seed"])).permutation(len(frame))
-    for col in spec["columns"]:
-        copy[col] = pd.Series(frame[col].array.take(order), index=frame.index, name=col)
-    return copy
 
 
 def _predict(model: Any, frame: pd.DataFrame, n_classes: int) -> np.ndarray:
@@ -82,7 +70,7 @@ def run(job_dir: Path, phase: str) -> None:
     np.save(output_dir / out.PREDICTIONS, _predict(model, holdout, len(classes)))
     specs = job["permutations"]
     if specs:
-        stack = np.stack([_predict(model, _permuted(holdout, s), len(classes)) for s in specs])
+        stack = permuting.predict_permuted(model.predict_proba, holdout, specs, len(classes))
         np.save(output_dir / out.PERMUTED, stack)
     out.write_json(output_dir / out.LOSSES, losses[: int(job["max_loss_points"]) + 1])
     flop = getattr(model, "flop_count", None)
