@@ -61,6 +61,36 @@ FRAMEWORK_PRELOAD: dict[str, tuple[str, ...]] = {
 }
 
 
+#: a pool's own folder in the temporary directory: POOL_PREFIX, then the owning process's pid and
+#: start time (clock ticks after boot), then mkdtemp's random part; a worker killed with SIGKILL
+#: cannot remove it, so the next pool on the machine does (remove_stale_pools)
+POOL_PREFIX = "cohortbench-warm-"
+
+
+def _started(pid: int) -> int | None:
+    """The start time of process `pid` (field 22 of /proc/PID/stat), or None if there is none."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return int(text[text.rindex(")") + 2 :].split()[19])
+
+
+def remove_stale_pools(folder: Path) -> list[Path]:
+    """Remove the pool folders in `folder` whose owning process is gone (no process with that pid
+    and start time: a reused pid does not count); a live owner's and any folder whose name does
+    not say its owner are kept. Returns those removed."""
+    removed = []
+    for path in folder.glob(f"{POOL_PREFIX}*"):
+        owner = path.name[len(POOL_PREFIX) :].split("-")
+        if len(owner) < 3 or not (owner[0].isdigit() and owner[1].isdigit()):
+            continue
+        if path.is_dir() and not path.is_symlink() and _started(int(owner[0])) != int(owner[1]):
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
+
+
 @dataclass(frozen=True)
 class WarmKey:
     """What a warm sandbox was started for: a request fits it only with all three the same."""
@@ -112,7 +142,10 @@ class WarmPool:
             raise ValueError("a warm pool holds at least one sandbox")
         self.size, self.unsafe = size, unsafe_no_sandbox
         self._own_root = root is None
-        self.root = Path(tempfile.mkdtemp(prefix="cohortbench-warm-")) if root is None else root
+        if root is None:
+            remove_stale_pools(Path(tempfile.gettempdir()))
+            root = Path(tempfile.mkdtemp(prefix=f"{POOL_PREFIX}{os.getpid()}-{_started(os.getpid())}-"))
+        self.root = root
         self.root.mkdir(parents=True, exist_ok=True)
         self._warm: list[WarmSandbox] = []
         self._lock = threading.Lock()
