@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +32,7 @@ import pandas as pd
 from cohortbench import cohorts
 from cohortbench.bundles import load_model, validate_bundle
 from cohortbench.sandbox import RunRequest, SandboxSession, permutation_specs, run_in_sandbox
-from cohortbench.sandbox.entry import _permuted
+from cohortbench.sandbox.permuting import predict_permuted
 
 ROOT = Path(__file__).resolve().parents[1]
 XGB_BUNDLE = ROOT / "examples" / "dili" / "xgboost"
@@ -116,10 +117,9 @@ def bare_phases(base: RunRequest, fine: RunRequest, out: Path) -> None:
             )
             model.save(out / "weights")
         model.predict_proba(request.holdout_features)
-        for spec in request.permutations:
-            model.predict_proba(
-                _permuted(request.holdout_features, {"seed": spec.seed, "columns": spec.columns})
-            )
+        if request.permutations:  # batched as the entry does, so the comparison stays fair
+            specs = [asdict(spec) for spec in request.permutations]
+            predict_permuted(model.predict_proba, request.holdout_features, specs, len(request.classes))
 
 
 def fresh_bare(out: Path) -> None:

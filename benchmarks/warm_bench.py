@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import statistics
 import sys
 import tempfile
@@ -47,12 +48,15 @@ def timed(fn: Callable[[], object]) -> float:
 
 
 def settle(pool: WarmPool) -> None:
-    """Wait until every warm sandbox of the pool has done importing (its CPU time stops growing)."""
+    """Wait until the pool's refills have started and every warm sandbox has done importing.
+
+    A warm sandbox imports under SCHED_IDLE, on CPU nothing else wants: a worker's machine has
+    such CPU between jobs, this shared one may not, so it imports at normal priority here.
+    """
+    pool.settled()
     for warm in list(pool._warm):
-        pid, last = warm.running.process.proc.pid, -1.0
-        while (now := proctree.cpu_seconds(proctree.tree(pid))) != last:
-            last = now
-            time.sleep(0.3)
+        proctree.set_policy(warm.running.process.proc.pid, os.SCHED_OTHER)
+        assert warm.running.process.wait_ready(120), "a warm sandbox did not finish importing"
 
 
 def loadavg() -> str:

@@ -24,7 +24,7 @@ from cohortbench.bundles.adapters.common import as_matrix
 from cohortbench.bundles.adapters.sklearn_model import trusted_types
 from cohortbench.bundles.manifest import BundleError
 from cohortbench.errors import ValidationError
-from cohortbench.sandbox.entry import _permuted
+from cohortbench.sandbox.permuting import permuted
 
 from .conftest import CLASSES, bundle
 
@@ -154,7 +154,7 @@ def test_tables_with_nan_and_categories_round_trip(
     assert not np.allclose(before, after, atol=1e-4)
     assert np.allclose(after, _reload(folder, model, tmp_path).predict_proba(X), atol=1e-5)
     # the site carries signal: shuffling it (within its categories) changes the predictions
-    shuffled = _permuted(X, {"seed": 0, "columns": ["site"]})
+    shuffled = permuted(X, {"seed": 0, "columns": ["site"]})
     assert not np.allclose(after, model.predict_proba(shuffled), atol=1e-4)
 
 
@@ -173,7 +173,7 @@ def test_boosters_read_a_workspace_level_they_never_saw_as_missing(
 
 def test_a_permuted_categorical_column_stays_within_its_categories(table: Table) -> None:
     X, _y = table
-    shuffled = _permuted(X, {"seed": 4, "columns": ["site", "f0"]})
+    shuffled = permuted(X, {"seed": 4, "columns": ["site", "f0"]})
     assert list(shuffled["site"].cat.categories) == SITES
     assert shuffled["site"].isna().sum() == X["site"].isna().sum()
     assert sorted(shuffled["f0"].dropna()) == sorted(X["f0"].dropna())

@@ -239,9 +239,10 @@ def test_a_bomb_of_sleeping_forks_is_torn_down_with_the_session(
 def test_a_sleeping_predict_proba_is_held_to_one_wall_clock_across_the_permutations(
     tmp_path: Path, holdout: pd.DataFrame
 ) -> None:
-    """0.25 s per call x 41 calls would be 10 s: the phase's 3 s cover them all."""
+    """0.25 s per holdout's worth of rows x 41 copies would be 10 s: the phase's 3 s cover them all
+    (the permuted copies come in one batched call, of 40 x 12 rows)."""
     permutations = tuple(PermutationSpec("feature", "x1", ("x1",), r, r) for r in range(40))
-    root = write_phase_bundle(tmp_path / "b", baseline="time.sleep(0.25)")
+    root = write_phase_bundle(tmp_path / "b", baseline=f"time.sleep(0.25 * len(X) / {len(holdout)})")
     base, fine = _requests(root, holdout, replace(LIMITS, wall_seconds=3.0))
     with SandboxSession(root, tmp_path / "w") as box:
         first = box.run(replace(base, permutations=permutations))

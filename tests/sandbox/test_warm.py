@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -120,3 +124,43 @@ def test_a_request_of_another_kind_starts_cold_and_warms_its_kind(
             assert box.warm is None and box.processes_started == 1
         assert [w.key for w in pool._warm] == [WarmKey.of(base)], "the pool did not learn the new kind"
     assert not any((tmp_path / "pool").iterdir()), "close() left folders behind"
+
+
+HOLDER = """
+import sys
+from cohortbench.sandbox import WarmPool
+pool = WarmPool(1)
+(pool.root / "box-leftover").mkdir()
+print(pool.root, flush=True)
+sys.stdin.read()  # hold the pool until killed
+"""
+
+
+def _holder(tmp: Path) -> tuple[subprocess.Popen[str], Path]:
+    env = {**os.environ, "TMPDIR": str(tmp), "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src")}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HOLDER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env
+    )
+    assert proc.stdout is not None
+    return proc, Path(proc.stdout.readline().strip())
+
+
+def test_a_new_pool_removes_the_folder_of_a_worker_killed_with_sigkill_and_keeps_a_live_ones(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    killed, killed_root = _holder(tmp_path)
+    live, live_root = _holder(tmp_path)
+    unnamed = tmp_path / "cohortbench-warm-abcd1234"  # an owner it cannot tell: kept
+    unnamed.mkdir()
+    try:
+        killed.kill()  # SIGKILL: no close(), the folder stays behind
+        killed.wait()
+        assert killed_root.parent == tmp_path and (killed_root / "box-leftover").is_dir()
+        with WarmPool(1) as pool:
+            assert not killed_root.exists(), "the dead worker's pool folder is still there"
+            assert (live_root / "box-leftover").is_dir(), "a live worker's pool folder was removed"
+            assert unnamed.is_dir() and pool.root.is_dir()
+    finally:
+        live.kill()
+        live.wait()

@@ -59,6 +59,10 @@ EXIT_GRACE_SECONDS = 1.0
 TEARDOWN_SECONDS = 5.0
 READ_CHUNK = 65536
 DRAIN_SECONDS = 2.0
+#: the "done" number of a warm process that has imported (entry.READY), and how long a session that
+#: takes one still importing waits for it before its first phase's clock starts regardless
+READY = 0
+READY_SECONDS = 60.0
 #: builds the argv from the child's ends of the control pipes: (command read fd, done write fd)
 ArgvBuilder = Callable[[int, int], list[str]]
 
@@ -66,7 +70,9 @@ ArgvBuilder = Callable[[int, int], list[str]]
 class SandboxProcess:
     """One started sandbox process (bwrap, or the bare entry in unsafe mode) and its pipes."""
 
-    def __init__(self, argv_for: ArgvBuilder, rlimits: Limits, *, pass_fds: tuple[int, ...] = ()) -> None:
+    def __init__(
+        self, argv_for: ArgvBuilder, rlimits: Limits, *, pass_fds: tuple[int, ...] = (), idle: bool = False
+    ) -> None:
         command_r, self._command = os.pipe()
         self._done, done_w = os.pipe()
         try:
@@ -76,7 +82,7 @@ class SandboxProcess:
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 start_new_session=True,
-                preexec_fn=rlimit_setter(rlimits),
+                preexec_fn=rlimit_setter(rlimits, idle=idle),
                 pass_fds=(*pass_fds, command_r, done_w),
                 close_fds=True,
             )
@@ -85,6 +91,7 @@ class SandboxProcess:
             os.close(done_w)
         self.started = time.monotonic()
         self.rlimits = rlimits
+        self.idle = idle
         self.cpu_used = 0.0  # tree CPU at the end of the last phase served
         self.phases = 0
         self.returncode: int | None = None
@@ -92,6 +99,7 @@ class SandboxProcess:
         self._dying: list[int] = []  # pidfds of the killed tree, until it is gone
         self._usage: resource.struct_rusage | None = None
         self._message = bytearray()
+        self._ready = False
         self._pidfd = os.pidfd_open(self.proc.pid)
         assert self.proc.stdout is not None and self.proc.stderr is not None
         self._logs = {
@@ -108,10 +116,28 @@ class SandboxProcess:
         return self._reap(block=False) is None
 
     def hand_over(self) -> None:
-        """A warm process gets its first phase: its clock starts now, and the CPU its imports used
-        so far is not the phase's (nor the contributor's)."""
+        """A warm process gets its first phase: back to the normal scheduling policy if it imported
+        under SCHED_IDLE (its nice value is the host's, as a cold one's); its clock starts now, and
+        the CPU its imports used so far is not the phase's (nor the contributor's): it waits until
+        the imports are done (wait_ready) before starting the clock."""
+        if self.idle:
+            proctree.set_policy(self.proc.pid, os.SCHED_OTHER)
+            self.idle = False
+        self.wait_ready(READY_SECONDS)
         self.started = time.monotonic()
         self._last_cpu = self.cpu_used = proctree.cpu_seconds(proctree.tree(self.proc.pid))
+
+    def wait_ready(self, timeout: float) -> bool:
+        """Wait up to `timeout` until a warm process has done importing: its "done" READY, written
+        before any bundle is staged (so no contributor code can forge it). False if it has not
+        (still importing, or gone: the phase then finds out)."""
+        deadline = time.monotonic() + timeout
+        while not self._ready:
+            left = deadline - time.monotonic()
+            if left <= 0 or not self.alive:
+                return False
+            self._ready = self._pump(left, READY)
+        return True
 
     def serve(self, command: dict[str, Any], phase: Phase) -> Exit:
         """Resume the process, send `command`, supervise until its phase ends (see module docstring)."""

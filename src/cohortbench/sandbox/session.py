@@ -255,15 +255,16 @@ def start_process(
     device: str,
     unsafe: bool = False,
     preload: tuple[str, ...] = (),
+    idle: bool = False,
 ) -> Running:
     """Start one sandboxed entry over the job folders `roots` (bwrap, seccomp, its own uid, `rlimits`),
     or in unsafe mode the bare entry over `workdir`. `preload`: modules it imports before its first
-    command (see warm.WarmPool)."""
+    command, under SCHED_IDLE with `idle` until SandboxProcess.hand_over (see warm.WarmPool)."""
     uid = RUN_UID_BASE + secrets.randbelow(RUN_UID_SPAN)
     if unsafe:
         entry = [sys.executable, "-m", "cohortbench.sandbox.entry", str(workdir)]
         extra = [",".join(preload)] if preload else []
-        process = SandboxProcess(lambda c, d: [*entry, str(c), str(d), *extra], rlimits)
+        process = SandboxProcess(lambda c, d: [*entry, str(c), str(d), *extra], rlimits, idle=idle)
         return Running(process, uid, device)
     fd = seccomp.filter_fd()
     try:
@@ -281,7 +282,7 @@ def start_process(
                 preload=preload,
             )
 
-        process = SandboxProcess(argv, rlimits, pass_fds=(fd,))
+        process = SandboxProcess(argv, rlimits, pass_fds=(fd,), idle=idle)
     finally:
         os.close(fd)
     return Running(process, uid, device)

@@ -74,8 +74,9 @@ class Phase:
     cancelled: Callable[[], bool] | None = None
 
 
-def rlimit_setter(limits: Limits) -> Callable[[], None]:
-    """preexec_fn: the kernel limits, inherited by bwrap and everything it starts."""
+def rlimit_setter(limits: Limits, *, idle: bool = False) -> Callable[[], None]:
+    """preexec_fn: the kernel limits, inherited by bwrap and everything it starts; with `idle`, the
+    SCHED_IDLE policy (CPU only when nothing else wants it), for a warm sandbox while it imports."""
     pairs = {
         resource.RLIMIT_CPU: (limits.cpu_seconds, limits.cpu_seconds + 1),
         resource.RLIMIT_AS: (limits.memory_bytes, limits.memory_bytes),
@@ -88,6 +89,8 @@ def rlimit_setter(limits: Limits) -> Callable[[], None]:
     def apply() -> None:
         for which, pair in pairs.items():
             resource.setrlimit(which, pair)
+        if idle:
+            os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
 
     return apply
 
