@@ -321,3 +321,23 @@ def test_lightgbm_leaf_step_cap_yields_to_model_args() -> None:
     assert LightGBMModel(booster)._train_params(PLAN, "cpu")["max_delta_step"] == MAX_LEAF_STEP
     chosen = LightGBMModel(booster, {"max_leaf_output": 0.0})._train_params(PLAN, "cpu")
     assert "max_delta_step" not in chosen and chosen["max_leaf_output"] == 0.0
+
+
+def test_torch_counting_each_shape_once_equals_counting_every_call(
+    tmp_path: Path, toy: Toy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The per-shape count (fast) adds up to what counting every pass gives (8x slower)."""
+    from cohortbench.bundles.adapters.torch_model import TorchModel
+
+    X, y = toy
+    folder = torch_module(tmp_path, toy)
+    plan = Plan.from_dict({"epochs": 4, "batch_size": 32, "seed": 0, "early_stopping_patience": None})
+    once = load_model(folder, validate_bundle(folder))
+    once.fine_tune(X, y, plan, classes=CLASSES)
+    once.predict_proba(X)
+    monkeypatch.setattr(TorchModel, "_counted_once", lambda self, key, work: self._counted(work))
+    every = load_model(folder, validate_bundle(folder))
+    every.fine_tune(X, y, plan, classes=CLASSES)
+    every.predict_proba(X)
+    assert once.flop_count == every.flop_count > 0  # type: ignore[attr-defined]
+    assert np.allclose(once.predict_proba(X), every.predict_proba(X))

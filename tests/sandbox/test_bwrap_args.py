@@ -24,3 +24,13 @@ def test_runtime_under_host_tmp_is_bound_after_the_private_tmp(
     assert tmpfs_at < bind_at
     job_at = args.index(f"{bwrap.JOB_ROOT}/input")
     assert tmpfs_at < job_at
+
+
+def test_the_environment_is_cleared_and_idle_threads_sleep(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COHORTBENCH_DATABASE_URL", "postgresql://secret")
+    args = bwrap.environment_args(3)
+    assert args[0] == "--clearenv"
+    env = {args[i + 1]: args[i + 2] for i, a in enumerate(args) if a == "--setenv"}
+    assert env["OMP_NUM_THREADS"] == env["MKL_NUM_THREADS"] == "3"
+    assert env["OMP_WAIT_POLICY"] == "PASSIVE"
+    assert not any("secret" in v for v in env.values())

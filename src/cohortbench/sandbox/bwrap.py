@@ -163,6 +163,10 @@ def environment_args(threads: int) -> list[str]:
         "PYTHONNOUSERSITE": "1",
         "MPLCONFIGDIR": SANDBOX_TMP,
         **{k: str(threads) for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")},
+        # idle OpenMP threads sleep instead of spinning: a sandbox shares the host's cores with other
+        # jobs, warm sandboxes importing and the host's scoring, and spinning threads on a busy host
+        # made a small torch fine-tune 3.5x slower (docs/performance.md)
+        "OMP_WAIT_POLICY": "PASSIVE",
     }
     return ["--clearenv", *(a for k, v in env.items() for a in ("--setenv", k, v))]
 
