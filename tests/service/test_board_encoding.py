@@ -119,6 +119,11 @@ def test_pages_are_slices_of_each_viewers_board(deployment: Deployment) -> None:
             assert all(len(r) == 1 for r in ranges.values()) and len(ranges) == len(
                 set().union(*ranges.values())
             )
+    alice = deployment.client("alice")  # the SDK pages the same way
+    ids = [r["submission_id"] for r in expected(deployment, "alice")["rows"]]
+    assert list(alice.leaderboard("tiny", limit=2, offset=1).submission_id) == ids[1:3]
+    assert list(alice.leaderboard("tiny", offset=3).submission_id) == ids[3:]
+    assert list(alice.leaderboard("tiny").submission_id) == ids
     tag = _page(deployment, "alice", "?offset=1&limit=2")[1]
     again = deployment.http.get(URL + "?offset=1&limit=2", headers=auth(deployment, "alice", tag))
     assert again.status_code == 304
