@@ -94,6 +94,7 @@ def variants(names: str, page_size: int) -> list[Variant]:
 
 @dataclass(frozen=True)
 class Measurement:
+    server: str  # "after" (this checkout) or "before" (--compare-src)
     scenario: str
     mode: str
     rows: int
@@ -223,11 +224,17 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server(data_dir: Path, token: str) -> tuple[subprocess.Popen[bytes], str]:
-    """Start the server in a child process and wait until the leaderboard answers."""
+def start_server(
+    data_dir: Path, token: str, source: Path | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
+    """Start the server in a child process and wait until the leaderboard answers.
+
+    `source`: a `src` folder of another checkout to serve from (the `before` of a comparison).
+    """
     port = free_port()
     cmd = [sys.executable, __file__, "--serve", str(data_dir), "--port", str(port)]
-    proc = subprocess.Popen(cmd)
+    env = {**os.environ, "PYTHONPATH": str(source)} if source else None
+    proc = subprocess.Popen(cmd, env=env)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -262,8 +269,8 @@ def _worker(
     """
     expected = 304 if "If-None-Match" in headers else 200
     with httpx.Client(base_url=base, headers=headers, timeout=120) as client:
-        for url in urls:
-            if time.monotonic() > deadline:
+        for i, url in enumerate(urls):
+            if i and time.monotonic() > deadline:  # at least one request each
                 return
             start = time.perf_counter()
             with client.stream("GET", url) as response:
@@ -293,6 +300,7 @@ def measure(
     threads: int,
     requests: int,
     time_limit: float,
+    server: str = "after",
 ) -> Measurement:
     """`requests` requests in all, split over `threads` threads, bounded by `time_limit` seconds.
 
@@ -313,9 +321,8 @@ def measure(
     latencies: list[float] = []
     wire_latencies: list[float] = []
     errors: list[int] = []
-    deadline = time.monotonic() + time_limit
     per_thread = requests // threads
-    pool = []
+    url_lists = []
     for k in range(threads):
         urls = [URL] * per_thread
         if variant.page:
@@ -324,13 +331,19 @@ def measure(
                 f"{URL}?offset={(k + i) % n_pages * variant.page}&limit={variant.page}"
                 for i in range(per_thread)
             ]
-        args = (base, headers, urls, deadline, latencies, wire_latencies, errors)
-        pool.append(threading.Thread(target=_worker, args=args))
+        url_lists.append(urls)
     if variant.page:  # one page's sizes, not the board's
         with httpx.Client(base_url=base, headers=headers, timeout=120) as client:
             page = client.get(f"{URL}?offset=0&limit={variant.page}")
             wire, body = int(page.headers.get("content-length", len(page.content))), len(page.content)
             rows = len(page.json()["rows"])
+    deadline = time.monotonic() + time_limit
+    pool = [
+        threading.Thread(
+            target=_worker, args=(base, headers, urls, deadline, latencies, wire_latencies, errors)
+        )
+        for urls in url_lists
+    ]
     start = time.perf_counter()
     for t in pool:
         t.start()
@@ -338,7 +351,9 @@ def measure(
         t.join()
     mode = ("sequential" if threads == 1 else f"{threads} threads") + f", {variant.name}"
     elapsed = time.perf_counter() - start
-    return Measurement(scenario, mode, rows, latencies, wire_latencies, elapsed, len(errors), wire, body)
+    return Measurement(
+        server, scenario, mode, rows, latencies, wire_latencies, elapsed, len(errors), wire, body
+    )
 
 
 def publish(data_dir: Path) -> None:
@@ -353,20 +368,42 @@ def publish(data_dir: Path) -> None:
 
 
 def table(results: list[Measurement]) -> str:
-    """A markdown table of the measurements."""
+    """A markdown table of the measurements (one row per server measured)."""
     lines = [
-        "| view | load, variant | rows | body KB (sent) | requests | req/s | p50 ms | p95 ms | p99 ms "
+        "| server | view | load, variant | rows | body KB (sent) | requests | req/s | p50 ms | p95 ms | p99 ms "
         "| p95 ms to last byte | errors |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for m in results:
-        sent = "" if m.wire_bytes == m.body_bytes else f" ({m.wire_bytes / 1000:,.0f})"
         lines.append(
-            f"| {m.scenario} | {m.mode} | {m.rows} | {m.body_bytes / 1000:,.0f}{sent} | {len(m.latencies_s)} | "
+            f"| {m.server} | {m.scenario} | {m.mode} | {m.rows} | {_size(m)} | {len(m.latencies_s)} | "
             f"{m.rps:.1f} | {m.percentile(0.5):.1f} | {m.percentile(0.95):.1f} | {m.percentile(0.99):.1f} | "
             f"{m.percentile(0.95, wire=True):.1f} | {m.errors} |"
         )
     return "\n".join(lines)
+
+
+def paired_table(results: list[Measurement]) -> str:
+    """Before and after side by side: each pair was measured back to back, under the same load."""
+    before = {(m.scenario, m.mode): m for m in results if m.server == "before"}
+    lines = [
+        "| view | load, variant | rows | after: body KB (sent) | before p50 | before p95 | after p50 | after p95 "
+        "| after p95 to last byte | after req/s |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for m in (m for m in results if m.server == "after"):
+        b = before.get((m.scenario, m.mode))
+        old = f"{b.percentile(0.5):.0f} | {b.percentile(0.95):.0f}" if b else "| "
+        lines.append(
+            f"| {m.scenario} | {m.mode} | {m.rows} | {_size(m)} | {old} | {m.percentile(0.5):.0f} | "
+            f"{m.percentile(0.95):.0f} | {m.percentile(0.95, wire=True):.0f} | {m.rps:.1f} |"
+        )
+    return "\n".join(lines)
+
+
+def _size(m: Measurement) -> str:
+    sent = "" if m.wire_bytes == m.body_bytes else f" ({m.wire_bytes / 1000:,.0f})"
+    return f"{m.body_bytes / 1000:,.0f}{sent}"
 
 
 def machine() -> str:
@@ -383,35 +420,61 @@ def run(args: argparse.Namespace) -> list[Measurement]:
         dep = build(Path(tmp), n_submissions=args.submissions, n_contributors=20, seed=args.seed)
         print(f"seeded {args.submissions} submissions in {time.perf_counter() - t0:.1f} s", flush=True)
         out: list[Measurement] = []
-        proc, base = start_server(dep.data_dir, dep.owner_token)
+        servers = {"after": start_server(dep.data_dir, dep.owner_token)}
+        if args.compare_src:
+            servers["before"] = start_server(dep.data_dir, dep.owner_token, args.compare_src)
+        bases = {name: base for name, (_proc, base) in servers.items()}
         try:
             plan = [("owner", dep.owner_token), ("contributor, unpublished", dep.contributor_token)]
-            out += _scenarios(base, plan, args)
+            out += _scenarios(bases, plan, args)
             publish(dep.data_dir)
-            out += _scenarios(base, [("contributor, published", dep.contributor_token)], args)
+            out += _scenarios(bases, [("contributor, published", dep.contributor_token)], args)
         finally:
-            proc.terminate()
-            proc.wait(timeout=30)
+            for proc, _base in servers.values():
+                proc.terminate()
+                proc.wait(timeout=30)
         return out
 
 
-def _scenarios(base: str, plan: list[tuple[str, str]], args: argparse.Namespace) -> list[Measurement]:
+def _scenarios(
+    bases: dict[str, str], plan: list[tuple[str, str]], args: argparse.Namespace
+) -> list[Measurement]:
+    """Each scenario, load and variant; with a `before` server, measured there first, then `after`.
+
+    Pages are not asked of the `before` server (one without them would send the whole board).
+    """
     out = []
     for scenario, token in plan:
         for threads in (1, args.threads):
             for variant in variants(args.variants, args.page_size):
-                m = measure(
-                    base, token, scenario, variant, threads=threads, requests=args.requests,
-                    time_limit=args.time_limit,
-                )  # fmt: skip
-                print(
-                    f"{scenario:25} {m.mode:40} p95 {m.percentile(0.95):7.1f} ms"
-                    f" ({m.percentile(0.95, wire=True):7.1f} to the last byte) {m.rps:6.1f} req/s"
-                    f"  {m.wire_bytes / 1000:8,.0f} KB sent",
-                    flush=True,
-                )
-                out.append(m)
+                for server in ("before", "after"):
+                    if server in bases and not (server == "before" and variant.page):
+                        out.append(
+                            _measure_one(bases[server], server, token, scenario, variant, threads, args)
+                        )
     return out
+
+
+def _measure_one(
+    base: str,
+    server: str,
+    token: str,
+    scenario: str,
+    variant: Variant,
+    threads: int,
+    args: argparse.Namespace,
+) -> Measurement:
+    m = measure(
+        base, token, scenario, variant, threads=threads, requests=args.requests,
+        time_limit=args.time_limit, server=server,
+    )  # fmt: skip
+    print(
+        f"{server:6} {scenario:25} {m.mode:40} p95 {m.percentile(0.95):7.1f} ms"
+        f" ({m.percentile(0.95, wire=True):7.1f} to the last byte) {m.rps:6.1f} req/s"
+        f"  {m.wire_bytes / 1000:8,.0f} KB sent",
+        flush=True,
+    )
+    return m
 
 
 def main() -> None:
@@ -425,6 +488,11 @@ def main() -> None:
         "--variants", default="identity,gzip,page,304", help="comma-separated: identity, gzip, page, 304"
     )
     parser.add_argument("--page-size", type=int, default=100, help="rows per page of the page variant")
+    parser.add_argument(
+        "--compare-src",
+        type=Path,
+        help="also serve from this src folder (another checkout) and measure it first",
+    )
     parser.add_argument("--serve", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -436,6 +504,9 @@ def main() -> None:
     results = run(args)
     print()
     print(table(results))
+    if args.compare_src:
+        print()
+        print(paired_table(results))
     print()
     print(machine())
 
