@@ -1,6 +1,7 @@
 """Load benchmark of the leaderboard endpoint: requests per second and latency percentiles.
 
 Run: .venv/bin/python benchmarks/leaderboard_load.py [--submissions 10000] [--threads 8] [--requests 500]
+     [--variants identity,gzip,page,304] [--page-size 100]
 
 Builds a throwaway deployment (SQLite in a temp data dir): an owner, 20 contributors, the
 DILI workspace and N succeeded submissions (baseline + finetune runs with scored results)
@@ -11,6 +12,14 @@ in a child process on 127.0.0.1 (so the client does not share the server's GIL),
 client sends a bounded number of GET /api/v1/workspaces/dili/leaderboard requests, first
 sequentially and then from a few threads at once, as the owner and as a contributor
 (before and after the owner publishes the leaderboard). Loopback only.
+
+Each load runs in several variants: **identity** (the whole board, `Accept-Encoding: identity`),
+**gzip** (the whole board as httpx sends by default, `Accept-Encoding: gzip, deflate`, decompressed
+by the client as a real one does), **page** (gzip, `?offset=..&limit=--page-size`, each client
+walking the pages) and **304** (gzip, revalidating with `If-None-Match`). A latency is the time to
+the last byte of the decoded body (inflated with the same zlib call as httpx's decoder); the p95
+to the last byte as sent is given beside it, so the client's share shows. Against a server without gzip or pages (an older checkout, as
+`PYTHONPATH=old/src`), the gzip variant measures what such a client got: the uncompressed body.
 """
 
 from __future__ import annotations
@@ -24,6 +33,7 @@ import sys
 import tempfile
 import threading
 import time
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,17 +70,44 @@ class Deployment:
 
 
 @dataclass(frozen=True)
+class Variant:
+    """How a client asks: the encodings it takes, a page size (None: the whole board), revalidation."""
+
+    name: str
+    accept_encoding: str
+    page: int | None = None
+    revalidate: bool = False
+
+
+def variants(names: str, page_size: int) -> list[Variant]:
+    known = {
+        "identity": Variant("identity", "identity"),
+        "gzip": Variant("gzip", "gzip, deflate"),
+        "page": Variant(f"gzip, pages of {page_size}", "gzip, deflate", page=page_size),
+        "304": Variant("gzip, If-None-Match (304)", "gzip, deflate", revalidate=True),
+    }
+    unknown = [n for n in names.split(",") if n not in known]
+    if unknown:
+        raise SystemExit(f"unknown variant(s) {unknown}; choose from {sorted(known)}")
+    return [known[n] for n in names.split(",")]
+
+
+@dataclass(frozen=True)
 class Measurement:
+    server: str  # "after" (this checkout) or "before" (--compare-src)
     scenario: str
     mode: str
     rows: int
-    latencies_s: list[float]
+    latencies_s: list[float]  # to the decoded body
+    wire_latencies_s: list[float]  # to the last byte as sent
     elapsed_s: float
     errors: int
+    wire_bytes: int  # one response's body as sent (compressed when it was)
+    body_bytes: int  # and decoded
 
-    def percentile(self, q: float) -> float:
-        """Latency at quantile q, in milliseconds."""
-        return float(np.quantile(self.latencies_s, q)) * 1000.0
+    def percentile(self, q: float, *, wire: bool = False) -> float:
+        """Latency at quantile q, in milliseconds (to the decoded body; with `wire`, to the last byte)."""
+        return float(np.quantile(self.wire_latencies_s if wire else self.latencies_s, q)) * 1000.0
 
     @property
     def rps(self) -> float:
@@ -187,11 +224,17 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server(data_dir: Path, token: str) -> tuple[subprocess.Popen[bytes], str]:
-    """Start the server in a child process and wait until the leaderboard answers."""
+def start_server(
+    data_dir: Path, token: str, source: Path | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
+    """Start the server in a child process and wait until the leaderboard answers.
+
+    `source`: a `src` folder of another checkout to serve from (the `before` of a comparison).
+    """
     port = free_port()
     cmd = [sys.executable, __file__, "--serve", str(data_dir), "--port", str(port)]
-    proc = subprocess.Popen(cmd)
+    env = {**os.environ, "PYTHONPATH": str(source)} if source else None
+    proc = subprocess.Popen(cmd, env=env)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -212,58 +255,105 @@ def _auth(token: str) -> dict[str, str]:
 
 
 def _worker(
-    base: str, headers: dict[str, str], count: int, deadline: float, out: list[float], errs: list[int]
+    base: str,
+    headers: dict[str, str],
+    urls: list[str],
+    deadline: float,
+    out: list[float],
+    wire: list[float],
+    errs: list[int],
 ) -> None:
-    """Send up to `count` requests (stopping at `deadline`) on one keep-alive connection."""
+    """Send the requests of `urls` (stopping at `deadline`) on one keep-alive connection.
+
+    Two latencies per request: to the body's last byte as sent, and to its last byte decoded.
+    """
     expected = 304 if "If-None-Match" in headers else 200
     with httpx.Client(base_url=base, headers=headers, timeout=120) as client:
-        for _ in range(count):
-            if time.monotonic() > deadline:
+        for i, url in enumerate(urls):
+            if i and time.monotonic() > deadline:  # at least one request each
                 return
             start = time.perf_counter()
-            response = client.get(URL)
+            with client.stream("GET", url) as response:
+                raw = b"".join(response.iter_raw())
+            wire.append(time.perf_counter() - start)
+            decoded(raw, response.headers.get("content-encoding"))
             out.append(time.perf_counter() - start)
             if response.status_code != expected:
                 errs.append(response.status_code)
+
+
+def decoded(raw: bytes, encoding: str | None) -> bytes:
+    """The body as a client reads it: gzip inflated by the same zlib call as httpx's own decoder."""
+    if encoding == "gzip":
+        return zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(raw)
+    if encoding in (None, "identity"):
+        return raw
+    raise ValueError(f"unexpected Content-Encoding {encoding!r}")
 
 
 def measure(
     base: str,
     token: str,
     scenario: str,
+    variant: Variant,
     *,
     threads: int,
     requests: int,
     time_limit: float,
-    revalidate: bool = False,
+    server: str = "after",
 ) -> Measurement:
     """`requests` requests in all, split over `threads` threads, bounded by `time_limit` seconds.
 
-    With `revalidate`, each request carries the ETag of the board last read (If-None-Match), as a
-    client polling the board does: the answer is 304 without a body while the board is unchanged.
+    With `variant.revalidate`, each request carries the ETag of the board last read
+    (If-None-Match), as a client polling the board does: the answer is 304 without a body while
+    the board is unchanged. With `variant.page`, thread k reads pages k, k+1, ... of the board
+    (cycling), as clients paging through it do.
     """
-    with httpx.Client(base_url=base, headers=_auth(token), timeout=120) as client:
+    headers = {**_auth(token), "Accept-Encoding": variant.accept_encoding}
+    with httpx.Client(base_url=base, headers=headers, timeout=120) as client:
         first = client.get(URL)
         rows = len(first.json()["rows"])
+        wire, body = int(first.headers.get("content-length", len(first.content))), len(first.content)
         for _ in range(5):  # warm-up: connection, caches
             client.get(URL)
-    headers = _auth(token)
-    if revalidate:
+    if variant.revalidate:
         headers["If-None-Match"] = first.headers["etag"]
     latencies: list[float] = []
+    wire_latencies: list[float] = []
     errors: list[int] = []
+    per_thread = requests // threads
+    url_lists = []
+    for k in range(threads):
+        urls = [URL] * per_thread
+        if variant.page:
+            n_pages = max(1, -(-rows // variant.page))
+            urls = [
+                f"{URL}?offset={(k + i) % n_pages * variant.page}&limit={variant.page}"
+                for i in range(per_thread)
+            ]
+        url_lists.append(urls)
+    if variant.page:  # one page's sizes, not the board's
+        with httpx.Client(base_url=base, headers=headers, timeout=120) as client:
+            page = client.get(f"{URL}?offset=0&limit={variant.page}")
+            wire, body = int(page.headers.get("content-length", len(page.content))), len(page.content)
+            rows = len(page.json()["rows"])
     deadline = time.monotonic() + time_limit
-    args = (base, headers, requests // threads, deadline, latencies, errors)
-    pool = [threading.Thread(target=_worker, args=args) for _ in range(threads)]
+    pool = [
+        threading.Thread(
+            target=_worker, args=(base, headers, urls, deadline, latencies, wire_latencies, errors)
+        )
+        for urls in url_lists
+    ]
     start = time.perf_counter()
     for t in pool:
         t.start()
     for t in pool:
         t.join()
-    mode = "sequential" if threads == 1 else f"{threads} threads"
-    if revalidate:
-        mode += ", If-None-Match (304)"
-    return Measurement(scenario, mode, rows, latencies, time.perf_counter() - start, len(errors))
+    mode = ("sequential" if threads == 1 else f"{threads} threads") + f", {variant.name}"
+    elapsed = time.perf_counter() - start
+    return Measurement(
+        server, scenario, mode, rows, latencies, wire_latencies, elapsed, len(errors), wire, body
+    )
 
 
 def publish(data_dir: Path) -> None:
@@ -278,17 +368,42 @@ def publish(data_dir: Path) -> None:
 
 
 def table(results: list[Measurement]) -> str:
-    """A markdown table of the measurements."""
+    """A markdown table of the measurements (one row per server measured)."""
     lines = [
-        "| view | load | rows | requests | req/s | p50 ms | p95 ms | p99 ms | errors |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| server | view | load, variant | rows | body KB (sent) | requests | req/s | p50 ms | p95 ms | p99 ms "
+        "| p95 ms to last byte | errors |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for m in results:
         lines.append(
-            f"| {m.scenario} | {m.mode} | {m.rows} | {len(m.latencies_s)} | {m.rps:.1f} | "
-            f"{m.percentile(0.5):.1f} | {m.percentile(0.95):.1f} | {m.percentile(0.99):.1f} | {m.errors} |"
+            f"| {m.server} | {m.scenario} | {m.mode} | {m.rows} | {_size(m)} | {len(m.latencies_s)} | "
+            f"{m.rps:.1f} | {m.percentile(0.5):.1f} | {m.percentile(0.95):.1f} | {m.percentile(0.99):.1f} | "
+            f"{m.percentile(0.95, wire=True):.1f} | {m.errors} |"
         )
     return "\n".join(lines)
+
+
+def paired_table(results: list[Measurement]) -> str:
+    """Before and after side by side: each pair was measured back to back, under the same load."""
+    before = {(m.scenario, m.mode): m for m in results if m.server == "before"}
+    lines = [
+        "| view | load, variant | rows | after: body KB (sent) | before p50 | before p95 | after p50 | after p95 "
+        "| after p95 to last byte | after req/s |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for m in (m for m in results if m.server == "after"):
+        b = before.get((m.scenario, m.mode))
+        old = f"{b.percentile(0.5):.0f} | {b.percentile(0.95):.0f}" if b else "| "
+        lines.append(
+            f"| {m.scenario} | {m.mode} | {m.rows} | {_size(m)} | {old} | {m.percentile(0.5):.0f} | "
+            f"{m.percentile(0.95):.0f} | {m.percentile(0.95, wire=True):.0f} | {m.rps:.1f} |"
+        )
+    return "\n".join(lines)
+
+
+def _size(m: Measurement) -> str:
+    sent = "" if m.wire_bytes == m.body_bytes else f" ({m.wire_bytes / 1000:,.0f})"
+    return f"{m.body_bytes / 1000:,.0f}{sent}"
 
 
 def machine() -> str:
@@ -305,33 +420,61 @@ def run(args: argparse.Namespace) -> list[Measurement]:
         dep = build(Path(tmp), n_submissions=args.submissions, n_contributors=20, seed=args.seed)
         print(f"seeded {args.submissions} submissions in {time.perf_counter() - t0:.1f} s", flush=True)
         out: list[Measurement] = []
-        proc, base = start_server(dep.data_dir, dep.owner_token)
+        servers = {"after": start_server(dep.data_dir, dep.owner_token)}
+        if args.compare_src:
+            servers["before"] = start_server(dep.data_dir, dep.owner_token, args.compare_src)
+        bases = {name: base for name, (_proc, base) in servers.items()}
         try:
             plan = [("owner", dep.owner_token), ("contributor, unpublished", dep.contributor_token)]
-            out += _scenarios(base, plan, args)
+            out += _scenarios(bases, plan, args)
             publish(dep.data_dir)
-            out += _scenarios(base, [("contributor, published", dep.contributor_token)], args)
+            out += _scenarios(bases, [("contributor, published", dep.contributor_token)], args)
         finally:
-            proc.terminate()
-            proc.wait(timeout=30)
+            for proc, _base in servers.values():
+                proc.terminate()
+                proc.wait(timeout=30)
         return out
 
 
-def _scenarios(base: str, plan: list[tuple[str, str]], args: argparse.Namespace) -> list[Measurement]:
+def _scenarios(
+    bases: dict[str, str], plan: list[tuple[str, str]], args: argparse.Namespace
+) -> list[Measurement]:
+    """Each scenario, load and variant; with a `before` server, measured there first, then `after`.
+
+    Pages are not asked of the `before` server (one without them would send the whole board).
+    """
     out = []
     for scenario, token in plan:
-        for threads, revalidate in ((1, False), (args.threads, False), (args.threads, True)):
-            if revalidate and args.no_etag:
-                continue
-            m = measure(
-                base, token, scenario, threads=threads, requests=args.requests,
-                time_limit=args.time_limit, revalidate=revalidate,
-            )  # fmt: skip
-            print(
-                f"{scenario:28} {m.mode:11} p95 {m.percentile(0.95):7.1f} ms  {m.rps:6.1f} req/s", flush=True
-            )
-            out.append(m)
+        for threads in (1, args.threads):
+            for variant in variants(args.variants, args.page_size):
+                for server in ("before", "after"):
+                    if server in bases and not (server == "before" and variant.page):
+                        out.append(
+                            _measure_one(bases[server], server, token, scenario, variant, threads, args)
+                        )
     return out
+
+
+def _measure_one(
+    base: str,
+    server: str,
+    token: str,
+    scenario: str,
+    variant: Variant,
+    threads: int,
+    args: argparse.Namespace,
+) -> Measurement:
+    m = measure(
+        base, token, scenario, variant, threads=threads, requests=args.requests,
+        time_limit=args.time_limit, server=server,
+    )  # fmt: skip
+    print(
+        f"{server:6} {scenario:25} {m.mode:40} p95 {m.percentile(0.95):7.1f} ms"
+        f" ({m.percentile(0.95, wire=True):7.1f} to the last byte) {m.rps:6.1f} req/s"
+        f"  {m.wire_bytes / 1000:8,.0f} KB sent",
+        flush=True,
+    )
+    return m
 
 
 def main() -> None:
@@ -342,7 +485,13 @@ def main() -> None:
     parser.add_argument("--time-limit", type=float, default=60.0, help="seconds per scenario and load")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
-        "--no-etag", action="store_true", help="skip the If-None-Match runs (a server without ETags)"
+        "--variants", default="identity,gzip,page,304", help="comma-separated: identity, gzip, page, 304"
+    )
+    parser.add_argument("--page-size", type=int, default=100, help="rows per page of the page variant")
+    parser.add_argument(
+        "--compare-src",
+        type=Path,
+        help="also serve from this src folder (another checkout) and measure it first",
     )
     parser.add_argument("--serve", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
@@ -350,9 +499,14 @@ def main() -> None:
     if args.serve:
         serve(args.serve, args.port)
         return
+    variants(args.variants, args.page_size)  # an unknown name fails now, not after seeding
+    print("load average at the start:", " ".join(f"{x:.1f}" for x in os.getloadavg()), flush=True)
     results = run(args)
     print()
     print(table(results))
+    if args.compare_src:
+        print()
+        print(paired_table(results))
     print()
     print(machine())
 

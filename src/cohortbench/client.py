@@ -20,6 +20,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
+from urllib.parse import urlencode
 
 import httpx
 
@@ -147,8 +148,8 @@ class Workspace:
         data: dict[str, Any] = self.client._get(f"/api/v1/workspaces/{self.name}/eda")
         return data
 
-    def leaderboard(self) -> pd.DataFrame:
-        return self.client.leaderboard(self.name)
+    def leaderboard(self, *, limit: int | None = None, offset: int = 0) -> pd.DataFrame:
+        return self.client.leaderboard(self.name, limit=limit, offset=offset)
 
     def schema(self) -> dict[str, Any]:
         """The workspace's schema twin (columns, classes, coarse ranges), as `check --schema` reads it."""
@@ -263,9 +264,17 @@ class Client:
     def cancel(self, submission: int | Submission) -> None:
         self._post(f"/api/v1/submissions/{_id(submission)}/cancel")
 
-    def leaderboard(self, workspace: str) -> pd.DataFrame:
-        """The leaderboard as a DataFrame (one row per submission, intervals as _low/_high columns)."""
-        body = self._get(f"/api/v1/workspaces/{workspace}/leaderboard")
+    def leaderboard(self, workspace: str, *, limit: int | None = None, offset: int = 0) -> pd.DataFrame:
+        """The leaderboard as a DataFrame (one row per submission, intervals as _low/_high columns).
+
+        The whole board by default; `limit` (and `offset`) fetch one page of its ranked rows, e.g. the
+        top 20 of a 10,000-row board. The body comes gzip-compressed (httpx asks for it and decodes it).
+        """
+        page = {"offset": offset} if offset else {}
+        if limit is not None:
+            page["limit"] = limit
+        query = f"?{urlencode(page)}" if page else ""
+        body = self._get(f"/api/v1/workspaces/{workspace}/leaderboard{query}")
         return leaderboard_frame(body)
 
 

@@ -22,6 +22,7 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from cohortbench.errors import ValidationError
 from cohortbench.service import release
 from cohortbench.service.access import get_workspace
 from cohortbench.service.board_cache import BoardCache, CachedBoard, ServedBoard
@@ -39,8 +40,16 @@ def leaderboard(
     workspace_name: str,
     today: date | None = None,
     grid_g_per_kwh: float = DEFAULT_GRID_G_PER_KWH,
+    offset: int = 0,
+    limit: int | None = None,
 ) -> ServedBoard:
-    """The actor's leaderboard from the cache, built by the release step when missing or stale."""
+    """The actor's leaderboard from the cache, built by the release step when missing or stale.
+
+    `offset`/`limit` select a page of the ranked rows (the whole board by default), cut from the
+    same cached pieces: a page holds nothing the viewer's whole board does not.
+    """
+    if offset < 0 or (limit is not None and limit < 1):
+        raise ValidationError(f"a page needs offset >= 0 and limit >= 1 (got offset={offset}, limit={limit})")
     today = today or date.today()
     workspace, role = get_workspace(session, actor, workspace_name)
     released = leaderboard_released(
@@ -60,9 +69,9 @@ def leaderboard(
                 )  # fmt: skip
                 if ranked.board.released != released and role != "owner":
                     raise RuntimeError("the release step and the cache disagree on the board's release")
-                entry = CachedBoard.of(ranked.board, ranked.owners, stamp)
-                cache.put(key, entry)
-    return entry.served(actor.id)
+                entry = CachedBoard.of(ranked.board, ranked.owners, key=key, stamp=stamp)
+                cache.put(entry)
+    return entry.served(actor.id, offset=offset, limit=limit)
 
 
 def state_stamp(session: Session, workspace: Workspace) -> Hashable:

@@ -12,10 +12,12 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from cohortbench.api.deps import CurrentUser, PlatformDep, SessionDep
+from cohortbench.api.encoding import accepts_gzip
 from cohortbench.api.uploads import json_object, multipart_form, multipart_openapi
 from cohortbench.errors import PermissionDeniedError, ValidationError
 from cohortbench.service import boards, drift, eda, growth, holdup, label_audit, release, rerun, workspaces
 from cohortbench.service.access import get_workspace, require
+from cohortbench.service.board_cache import gzip_bytes
 from cohortbench.service.public import (
     CohortVersionList,
     EdaOut,
@@ -327,30 +329,52 @@ def get_leaderboard(
     session: SessionDep,
     user: CurrentUser,
     version: Annotated[int | None, Query(ge=1, description="Only this cohort version's submissions")] = None,
+    offset: Annotated[int, Query(ge=0, description="Skip this many ranked rows (a page)")] = 0,
+    limit: Annotated[int | None, Query(ge=1, description="At most this many rows (default: all)")] = None,
 ) -> Response:
     """Ranked rows: released scores (on the workspace's grid) for members, exact for the owner.
 
-    The whole board is served from the board cache (service.boards) with an ETag; `If-None-Match`
-    with the current ETag answers 304 without a body. A per-version board is built each time.
+    The whole board (or the page `offset`/`limit` of its ranked rows) is served from the board
+    cache (service.boards) with an ETag; `If-None-Match` with the current ETag answers 304 without
+    a body. With `Accept-Encoding: gzip` the body comes gzip-compressed, compressed once per board
+    and kept (its ETag is then the weak form of the same tag). A per-version board is built each time.
     """
+    gzip = accepts_gzip(request.headers.get("accept-encoding", ""))
     if version is not None:
         board = release.leaderboard(
             session, actor=user, workspace_name=name, grid_g_per_kwh=platform.settings.grid_g_per_kwh,
             version=version,
         )  # fmt: skip
-        return Response(board.model_dump_json(), media_type="application/json")
+        if offset or limit is not None:
+            stop = None if limit is None else offset + limit
+            board = board.model_copy(update={"rows": board.rows[offset:stop]})
+        body = board.model_dump_json().encode()
+        if gzip:
+            return _json(gzip_bytes(body), {"Vary": BOARD_VARY, "Content-Encoding": "gzip"})
+        return _json(body, {"Vary": BOARD_VARY})
     served = boards.leaderboard(
         platform.boards, session, actor=user, workspace_name=name,
-        grid_g_per_kwh=platform.settings.grid_g_per_kwh,
+        grid_g_per_kwh=platform.settings.grid_g_per_kwh, offset=offset, limit=limit,
     )  # fmt: skip
-    headers = {"ETag": served.etag, "Vary": "Authorization, Cookie"}
-    if served.etag in _etags(request.headers.get("if-none-match", "")):
+    headers = {"ETag": f"W/{served.etag}" if gzip else served.etag, "Vary": BOARD_VARY}
+    sent = _etags(request.headers.get("if-none-match", ""))
+    if served.etag in sent or "*" in sent:
         return Response(status_code=304, headers=headers)
-    return Response(served.body(), media_type="application/json", headers=headers)
+    if gzip:
+        return _json(platform.boards.gzipped(served), {**headers, "Content-Encoding": "gzip"})
+    return _json(served.body(), headers)
+
+
+#: a board depends on who asks and on the encodings they take
+BOARD_VARY = "Authorization, Cookie, Accept-Encoding"
+
+
+def _json(body: bytes, headers: dict[str, str]) -> Response:
+    return Response(body, media_type="application/json", headers=headers)
 
 
 def _etags(header: str) -> set[str]:
-    """The entity tags of an If-None-Match header (weak ones compared by their opaque part)."""
+    """The entity tags of an If-None-Match header, compared weakly (RFC 9110 13.1.2): by their opaque part."""
     return {t.strip().removeprefix("W/") for t in header.split(",") if t.strip()}
 
 
