@@ -152,10 +152,15 @@ def step_check(platform: Any, data: Path, args: argparse.Namespace) -> dict[str,
 
 
 def step_submit(platform: Any, data: Path, args: argparse.Namespace) -> dict[str, Any]:
-    from cohortbench.service import submissions, users
+    from cohortbench.service import submissions, users, workspaces
     from cohortbench.service.worker import make_worker
     from cohortbench.store.models import Run, Submission
 
+    with platform.session() as session:
+        if args.memory_gb:  # the owner sizes the jobs for the cohort (RLIMIT_AS of the sandbox)
+            owner = users.get_user(session, "owner")
+            changes = {"resources": {"memory_gb": args.memory_gb}}
+            workspaces.update_rules(session, actor=owner, name=NAME, changes=changes)
     with platform.session() as session:
         sub = submissions.submit(
             platform, session, actor=users.get_user(session, "lab"), workspace_name=NAME,
@@ -172,7 +177,13 @@ def step_submit(platform: Any, data: Path, args: argparse.Namespace) -> dict[str
         runs = session.scalars(select(Run).where(Run.submission_id == sid)).all()
         peaks = [float((r.resources or {}).get("peak_memory_bytes") or 0) / 2**20 for r in runs]
         walls = {r.phase: (r.resources or {}).get("wall_seconds") for r in runs}
-    return {"status": status, "sandbox_peak_mb": max(peaks, default=0.0), "phase_wall_s": walls}
+        # a phase can fail while the submission completes (e.g. out_of_memory): name each outcome
+        phases = {
+            r.phase: r.status + (f" ({r.public_error.get('code')})" if r.public_error else "") for r in runs
+        }
+    return {
+        "status": status, "phases": phases, "sandbox_peak_mb": max(peaks, default=0.0), "phase_wall_s": walls,
+    }  # fmt: skip
 
 
 def _sandbox_peak(*outcomes: Any) -> float:
@@ -263,6 +274,7 @@ def run(args: argparse.Namespace, data: Path) -> list[dict[str, Any]]:
         cmd = [sys.executable, __file__, "--stage", name, "--data", str(data), "--genes", str(args.genes),
                "--patients", str(args.patients), "--repeats", str(args.repeats)]  # fmt: skip
         cmd += ["--profile"] if args.profile else []
+        cmd += ["--memory-gb", str(args.memory_gb)] if args.memory_gb else []
         load = os.getloadavg()[0]
         done = subprocess.run(cmd, capture_output=True, text=True, check=False)
         lines = [ln for ln in done.stdout.splitlines() if ln.startswith("{")]
@@ -296,6 +308,11 @@ def main() -> None:
     parser.add_argument("--patients", type=int, default=20_000)
     parser.add_argument("--repeats", type=int, default=1, help="permutation repeats per pathway")
     parser.add_argument("--stages", nargs="+", default=list(STAGES), choices=STAGES)
+    parser.add_argument(
+        "--memory-gb",
+        type=float,
+        help="the workspace's job memory (sandbox RLIMIT_AS) for submit; default 8.59",
+    )
     parser.add_argument("--profile", action="store_true", help="cProfile each step into the work folder")
     parser.add_argument("--keep", type=Path, help="work in this folder and keep it (else a temp folder)")
     parser.add_argument("--stage", help=argparse.SUPPRESS)
