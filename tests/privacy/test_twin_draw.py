@@ -35,7 +35,8 @@ def mixed_cohort(n: int = 600, seed: int = 0) -> pd.DataFrame:
             "smoker": rng.integers(0, 2, n),
             "treated": rng.random(n) < 0.4,
             "dose": rng.normal(100, 10, n),
-            "small": rng.integers(0, 5, n).astype(np.int16),
+            "small": rng.integers(0, 5, n).astype(np.uint8),
+            "count": rng.integers(0, 5, n).astype(np.int16),
             "alt32": alt.astype(np.float32),
             "site": pd.Categorical(rng.choice(["east", "west"], n)),
         }
@@ -57,6 +58,10 @@ def test_fake_columns_have_the_cohorts_dtypes_through_json() -> None:
     assert fake.dtypes.drop("pid").to_dict() == real.dtypes.drop("pid").to_dict()
     assert fake["alt32"].isna().any() and not fake["gene_0"].isna().any()
     assert set(np.unique(fake["smoker"])) <= {0, 1} and fake["treated"].any() and not fake["treated"].all()
+    assert fake["small"].max() < 20 and fake["count"].min() < 0  # a uint8 clipped at 0, not wrapped to 255
+    nullable = real.assign(age=real["age"].astype("Int64").mask(real.index % 7 == 0))
+    aged = _twin(nullable).synthesize(300, seed=2)["age"]  # a nullable int: float with NaN, whole numbers
+    assert aged.isna().any() and (aged.dropna() % 1 == 0).all()
 
 
 def test_a_twin_without_dtypes_draws_the_kinds_defaults_and_an_unknown_dtype_is_refused() -> None:

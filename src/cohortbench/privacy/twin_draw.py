@@ -49,6 +49,9 @@ def _draw_matrix(
             drawn += np.where(known, (lo + hi) / 2, 0.0).astype(draw_as)
             if kind == "int":
                 drawn = drawn.round()
+            if dtype.kind in "iu":  # kept inside the dtype: no wrap-around of a uint8
+                limits = np.iinfo(dtype)
+                drawn = np.clip(drawn.round(), limits.min, limits.max)
         out.T[:, rows] = drawn.T  # into the (k, n) C-order view: 6x faster than out[rows] on F-order
     return out
 
