@@ -56,6 +56,26 @@ def test_a_contributor_fetches_the_twin_with_the_workspace_columns_and_classes(
     assert list(frame.columns) == ["pid", "label", *(f"f{i}" for i in range(6))]
 
 
+def test_the_members_twin_draws_each_column_in_its_stored_dtype(deployment: Deployment) -> None:
+    """X in `check` has the dtypes X will have on the real data: those of the stored table."""
+    import pyarrow.parquet as pq
+    from sqlalchemy import select
+
+    from cohortbench.service.workspaces import latest_version
+    from cohortbench.store.models import Workspace
+
+    twin = deployment.client("alice").schema_twin("tiny")
+    with deployment.platform.session() as session:
+        workspace = session.scalars(select(Workspace).where(Workspace.name == "tiny")).one()
+        path = deployment.platform.artifacts.path(latest_version(session, workspace).data_artifact)
+    stored = pq.read_table(path).to_pandas()
+    assert {c.name: c.dtype for c in twin.columns} == {
+        c.name: str(stored[c.name].dtype) for c in twin.columns
+    }
+    fake = twin.synthesize(30)
+    assert fake.dtypes[[c.name for c in twin.columns]].equals(stored.dtypes[[c.name for c in twin.columns]])
+
+
 def test_the_twin_is_a_function_of_the_released_eda_only(deployment: Deployment) -> None:
     """Every range is a released percentile at 2 significant digits: nothing the EDA page lacks."""
     alice = deployment.client("alice")

@@ -18,7 +18,8 @@ import pandas as pd
 from cohortbench.errors import ValidationError
 from cohortbench.privacy.cells import protect_counts
 from cohortbench.privacy.released import MIN_CELL, round_significant
-from cohortbench.privacy.twin_columns import ColumnSchema, describe_column, draw_column
+from cohortbench.privacy.twin_columns import ColumnSchema, describe_column
+from cohortbench.privacy.twin_draw import draw_features
 
 
 class SpecLike(Protocol):
@@ -113,17 +114,17 @@ class SchemaTwin:
             raise ValidationError(f"not a schema twin: {exc}") from exc
 
     def synthesize(self, n: int | None = None, *, seed: int = 0) -> pd.DataFrame:
-        """Fake records with the twin's schema; every class appears when n >= the number of classes."""
+        """Fake records with the twin's schema and the cohort's dtypes (privacy.twin_draw); every
+        class appears when n >= the number of classes."""
         size = self.n_records if n is None else n
         if size < 1:
             raise ValidationError(f"n must be a positive integer, got {size}")
         rng = np.random.default_rng(seed)
         labels = self._draw_labels(size, rng)
-        out: dict[str, Any] = {self.id_column: [f"SYN{i:05d}" for i in range(1, size + 1)]}
-        out[self.label_column] = labels.astype(int) if self.label_dtype == "int" else labels
-        for column in self.columns:
-            out[column.name] = draw_column(column, labels, rng)
-        return pd.DataFrame(out)
+        frame = draw_features(self.columns, labels, rng)
+        frame.insert(0, self.label_column, labels.astype(int) if self.label_dtype == "int" else labels)
+        frame.insert(0, self.id_column, [f"SYN{i:05d}" for i in range(1, size + 1)])
+        return frame
 
     def _draw_labels(self, size: int, rng: np.random.Generator) -> np.ndarray[Any, np.dtype[np.str_]]:
         known = sum(v for v in self.class_shares.values() if v is not None)

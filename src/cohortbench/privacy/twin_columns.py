@@ -1,4 +1,4 @@
-"""One column of a schema twin: its type and coarse per-class range, and how to draw fake values.
+"""One column of a schema twin: its type and coarse per-class range (drawn from in privacy.twin_draw).
 
 A categorical column lists only its public levels (each held by at least `min_cell` records; the
 rarer ones merged into OTHER) with per-class shares to 2 decimals; a column with missing values
@@ -23,13 +23,19 @@ from cohortbench.privacy.stats import trimmed_quantile
 
 SPAN_SDS = 3.29
 """Width of the 5th..95th percentile range of a normal distribution, in standard deviations."""
+NUMERIC_DTYPES = (
+    "float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32",
+    "uint64", "bool",
+)  # fmt: skip
+"""The dtypes a twin may name for a numeric column (numpy's; pandas' nullable ones are drawn as default)."""
 
 
 @dataclass(frozen=True)
 class ColumnSchema:
     """A feature's name, kind (float, int, binary, category), group, and per-class (p5, p95) or
     (rate, rate); for a category its public `levels` and per-class `shares` (None: not released);
-    `missing`, the per-class rate of missing values (empty when the column has none)."""
+    `missing`, the per-class rate of missing values (empty when the column has none); `dtype`, the
+    numpy dtype of a numeric column as the bundle will see it (empty: the kind's default)."""
 
     name: str
     kind: str
@@ -38,6 +44,7 @@ class ColumnSchema:
     levels: tuple[str, ...] = ()
     shares: dict[str, tuple[float | None, ...]] = field(default_factory=dict)
     missing: dict[str, float] = field(default_factory=dict)
+    dtype: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -51,6 +58,8 @@ class ColumnSchema:
             data["shares"] = {k: list(v) for k, v in self.shares.items()}
         if self.missing:
             data["missing"] = dict(self.missing)
+        if self.dtype:
+            data["dtype"] = self.dtype
         return data
 
     @classmethod
@@ -62,7 +71,19 @@ class ColumnSchema:
         }
         missing = {str(k): float(v) for k, v in (data.get("missing") or {}).items()}
         levels = tuple(str(v) for v in data.get("levels") or ())
-        return cls(str(data["name"]), str(data["kind"]), str(data["group"]), ranges, levels, shares, missing)
+        dtype = str(data.get("dtype") or "")
+        if dtype and dtype not in NUMERIC_DTYPES:
+            raise ValueError(
+                f"column {data['name']!r} has dtype {dtype!r}, not one of {', '.join(NUMERIC_DTYPES)}"
+            )
+        return cls(
+            str(data["name"]), str(data["kind"]), str(data["group"]), ranges, levels, shares, missing, dtype
+        )
+
+
+def numeric_dtype(dtype: Any) -> str:
+    """The name of a plain numpy numeric dtype (what a twin records), else "" (category, nullable...)."""
+    return dtype.name if isinstance(dtype, np.dtype) and dtype.name in NUMERIC_DTYPES else ""
 
 
 def categorical_dtype(dtype: Any) -> bool:
@@ -112,7 +133,9 @@ def describe_column(
     ranges = {}
     for c, mask in masks.items():
         ranges[c] = _coarse_range(values[mask], kind, min_cell) or pooled
-    return ColumnSchema(str(column.name), kind, group, ranges, missing=missing)
+    return ColumnSchema(
+        str(column.name), kind, group, ranges, missing=missing, dtype=numeric_dtype(column.dtype)
+    )
 
 
 def _rate(isna: npt.NDArray[np.bool_], min_cell: int) -> float | None:
@@ -168,56 +191,3 @@ def _describe_category(
         own = _shares(values[mask], names, min_cell)
         shares[c] = own if own is not None and None not in own else pooled
     return ColumnSchema(str(column.name), "category", group, {}, names, shares, missing)
-
-
-def _draw_levels(column: ColumnSchema, labels: npt.NDArray[Any], rng: np.random.Generator) -> Any:
-    """Levels drawn at each class's shares (unreleased shares split what the released ones leave)."""
-    names = np.array(column.levels, dtype=object)
-    out = np.empty(len(labels), dtype=object)
-    for cls in np.unique(labels):
-        shares = column.shares.get(str(cls)) or tuple(None for _ in names)
-        known = sum(v for v in shares if v is not None)
-        hidden = sum(1 for v in shares if v is None)
-        rest = max(1.0 - known, 0.01) / max(hidden, 1)
-        p = np.array([rest if v is None else v for v in shares], dtype=np.float64)
-        mask = labels == cls
-        out[mask] = rng.choice(names, size=int(mask.sum()), p=p / p.sum()) if len(names) else None
-    return pd.Categorical(out, categories=list(column.levels))
-
-
-def draw_column(column: ColumnSchema, labels: npt.NDArray[Any], rng: np.random.Generator) -> Any:
-    """Normal values matching each class's (p5, p95), Bernoulli draws for binary columns, levels at
-    their shares for categories; then missing values at each class's missing rate."""
-    if column.kind == "category":
-        drawn: Any = _draw_levels(column, labels, rng)
-    else:
-        drawn = _draw_numbers(column, labels, rng)
-    if not column.missing:
-        return drawn
-    gone = np.zeros(len(labels), dtype=bool)
-    for cls, rate in column.missing.items():
-        mask = labels == cls
-        gone[mask] = rng.random(int(mask.sum())) < rate
-    if column.kind == "category":
-        levels = np.asarray(drawn, dtype=object)
-        levels[gone] = None
-        return pd.Categorical(levels, categories=list(column.levels))
-    values = np.asarray(drawn, dtype=np.float64)
-    values[gone] = np.nan
-    return values
-
-
-def _draw_numbers(
-    column: ColumnSchema, labels: npt.NDArray[Any], rng: np.random.Generator
-) -> npt.NDArray[Any]:
-    out = np.zeros(len(labels), dtype=np.float64)
-    for cls, (lo, hi) in column.ranges.items():
-        mask = labels == cls
-        if column.kind == "binary":
-            out[mask] = rng.random(int(mask.sum())) < lo
-            continue
-        sd = (hi - lo) / SPAN_SDS if hi > lo else max(abs(lo) * 0.1, 1e-3)
-        out[mask] = rng.normal((lo + hi) / 2, sd, int(mask.sum()))
-    if column.kind in ("binary", "int"):
-        return out.round().astype(np.int64)
-    return out

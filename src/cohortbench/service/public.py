@@ -277,12 +277,14 @@ class MeOut(_Model):
 
 
 class ColumnSchemaOut(_Model):
-    """One feature of the members' schema twin: kind, group and per-class (p5, p95) or (rate, rate)."""
+    """One feature of the members' schema twin: kind, group, per-class (p5, p95) or (rate, rate), and
+    the stored numpy dtype ("" when not numeric), a fact of the schema like the column's name."""
 
     name: str
     kind: Literal["float", "int", "binary"]
     group: str
     ranges: dict[str, tuple[float, float]]
+    dtype: str = ""
 
 
 class SchemaTwinOut(_Model):

@@ -713,7 +713,8 @@ def schema_twin(
     workspace = _workspace(session, name)
     n_records = workspaces.latest_version(session, workspace).n_records
     features = schema.feature_order(platform, session, workspace)
-    return schema.twin_from_eda(workspace, eda, n_records=n_records, features=features)
+    dtypes = schema.feature_dtypes(platform, session, workspace)
+    return schema.twin_from_eda(workspace, eda, n_records=n_records, features=features, dtypes=dtypes)
 
 
 # --- workspace cards ----------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 The owner's twin (`service.owner.schema_twin`) is computed from the cohort rows. The members' twin
 is computed from the EDA release alone (`service.eda.workspace_eda`, the aggregates every member
-already reads) and from the workspace's public schema (column names, feature groups, classes):
+already reads) and from the workspace's public schema (column names and numeric dtypes as stored,
+feature groups, classes):
 every range is a released 5th/95th percentile (or a released mean and SD) coarsened to 2
 significant digits, every class share a released count over the released total. It is a function
 of numbers already released, so it adds no value a member could not compute from the EDA page:
@@ -17,7 +18,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from cohortbench.privacy.released import round_significant
-from cohortbench.privacy.twin_columns import SPAN_SDS
+from cohortbench.privacy.twin_columns import SPAN_SDS, numeric_dtype
 from cohortbench.service.platform import Platform
 from cohortbench.service.public import ColumnSchemaOut, SchemaTwinOut
 from cohortbench.service.workspaces import latest_version
@@ -54,20 +55,21 @@ def _is_binary(by_class: Mapping[str, Mapping[str, Any]]) -> bool:
 
 
 def _column(
-    name: str, group: str, by_class: Mapping[str, Mapping[str, Any]], classes: Sequence[str]
+    name: str, group: str, by_class: Mapping[str, Mapping[str, Any]], classes: Sequence[str], dtype: str
 ) -> ColumnSchemaOut:
     if _is_binary(by_class):
         rates = {c: _value(by_class.get(c, {}).get("mean")) for c in classes}
         known = [r for r in rates.values() if r is not None]
         rate = round(sum(known) / len(known), 1) if known else 0.5
         ranges = {c: (round(r, 1), round(r, 1)) if r is not None else (rate, rate) for c, r in rates.items()}
-        return ColumnSchemaOut(name=name, kind="binary", group=group, ranges=ranges)
+        return ColumnSchemaOut(name=name, kind="binary", group=group, ranges=ranges, dtype=dtype)
     found = {c: _range(by_class.get(c, {})) for c in classes}
     shown = [r for r in found.values() if r is not None]
     pooled = (min(r[0] for r in shown), max(r[1] for r in shown)) if shown else DEFAULT_RANGE
-    return ColumnSchemaOut(
-        name=name, kind="float", group=group, ranges={c: r or pooled for c, r in found.items()}
-    )
+    ranges = {c: r or pooled for c, r in found.items()}
+    # a float drawn into an integer dtype would be rounded: only a float dtype is kept for a float
+    kept = dtype if dtype.startswith("float") else ""
+    return ColumnSchemaOut(name=name, kind="float", group=group, ranges=ranges, dtype=kept)
 
 
 def feature_order(platform: Platform, session: Session, workspace: Workspace) -> list[str]:
@@ -79,11 +81,26 @@ def feature_order(platform: Platform, session: Session, workspace: Workspace) ->
     return [c for c in names if c not in (workspace.id_column, workspace.label_column, "__index_level_0__")]
 
 
+def feature_dtypes(platform: Platform, session: Session, workspace: Workspace) -> dict[str, str]:
+    """Each numeric feature's numpy dtype in the stored table (what the bundle's X holds), by name."""
+    import pyarrow.parquet as pq
+
+    version = latest_version(session, workspace)
+    empty = pq.read_schema(platform.artifacts.path(version.data_artifact)).empty_table().to_pandas()
+    return {str(name): found for name, dtype in empty.dtypes.items() if (found := numeric_dtype(dtype))}
+
+
 def twin_from_eda(
-    workspace: Workspace, eda: Mapping[str, Any], *, n_records: int, features: Sequence[str]
+    workspace: Workspace,
+    eda: Mapping[str, Any],
+    *,
+    n_records: int,
+    features: Sequence[str],
+    dtypes: Mapping[str, str] | None = None,
 ) -> SchemaTwinOut:
     """The members' twin of `workspace` from its released EDA dict (`EdaRelease.to_dict`), its record
-    count (public: the card shows it) and its feature columns in X's order (public: the schema)."""
+    count (public: the card shows it), its feature columns in X's order and their numeric dtypes
+    (public: the schema; `feature_dtypes`)."""
     classes = [str(c) for c in workspace.classes]
     cells = (eda.get("class_distribution") or {}).get("cells") or {}
     total = _value((eda.get("class_distribution") or {}).get("total"))
@@ -93,7 +110,11 @@ def twin_from_eda(
         shares[c] = None if count is None or not total else round(count / total, 2)
     summaries = eda.get("summaries") or {}
     group_of = {f: g for g, cols in (workspace.feature_groups or {}).items() for f in cols}
-    columns = [_column(f, group_of.get(f, "other"), summaries.get(f) or {}, classes) for f in features]
+    dtype_of = dtypes or {}
+    columns = [
+        _column(f, group_of.get(f, "other"), summaries.get(f) or {}, classes, dtype_of.get(f, ""))
+        for f in features
+    ]
     return SchemaTwinOut(
         id_column=workspace.id_column,
         label_column=workspace.label_column,
