@@ -185,6 +185,10 @@ def test_a_daemon_holding_the_control_pipes_through_the_freeze_is_torn_down(
     )
     with SandboxSession(base.bundle_dir, tmp_path / "w") as box:
         first = box.run(base)
+        # the grandchild names itself after the baseline returned, as soon as it gets a CPU
+        deadline = time.monotonic() + 10
+        while not _named(token) and time.monotonic() < deadline:
+            time.sleep(0.05)
         assert _named(token), "the daemon was not started"
         second, seconds = _timed(lambda: box.run(fine, last=True))
         assert not _named(token), "the daemon outlived its sandbox"
