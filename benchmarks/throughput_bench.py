@@ -2,8 +2,9 @@
 and a profile of where a submission's time goes.
 
 1. For each example bundle of examples/dili/ (one per framework) and each worker count K: a fresh
-   SQLite deployment with the DILI workspace (default settings: 1,000 bootstrap resamples,
-   permutation importance of the 5 feature groups), N + K submissions queued, then K
+   SQLite deployment with the DILI workspace (default settings: 2,000 bootstrap resamples,
+   permutation importance of the 5 feature groups and the 201 features, 3 repeats each: 618
+   permuted copies per phase, predicted in batches by the entry), N + K submissions queued, then K
    `cohortbench worker --warm 1` processes started. The first K submissions warm the workers up
    (imports, the pool learning the workspace's kind); the rate is taken over the last N:
    N / (last finish - K-th finish), from the submissions' finished_at.
