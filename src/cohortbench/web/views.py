@@ -179,7 +179,7 @@ def leaderboard_page(
     if ctx["role"] == "owner" and ctx["versions"].count > 1:
         series = holdup.holds_up(platform, session, actor=user, name=name)
         ctx.update(holdup=series, holdup_chart=figures.holdup(series, ctx["metric_label"]))
-    rows, sort_key, descending = sort_rows(board.rows, sort, order)
+    rows, sort_key, descending = sort_rows(board.rows, sort, order, board.metric)
     ctx.update(
         board=board,
         rows=rows,
