@@ -85,3 +85,20 @@ def test_imports_only_point_down() -> None:
 def test_the_rule_itself(source: str, target: str, allowed: bool) -> None:
     """The rule the walk applies, on the arrows issue 18 removed and one that stays."""
     assert (LAYERS[target] < LAYERS[source]) is allowed
+
+
+#: the modules that read or write a workspace's `settings` JSON (its rules, notes and EDA cache)
+SETTINGS_OWNERS = {"service/workspace_rules.py", "service/workspace_notes.py"}
+
+
+def test_only_the_accessors_touch_a_workspace_s_settings_json() -> None:
+    """Rules, cohort notes and the EDA cache share one column: only their accessors touch it."""
+    found = set()
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Attribute) and node.attr == "settings":
+                owner = node.value
+                name = owner.id if isinstance(owner, ast.Name) else getattr(owner, "attr", "")
+                if "workspace" in name.lower() or name in ("ws", "w"):
+                    found.add(str(path.relative_to(PACKAGE)))
+    assert found - {"store/models.py"} == SETTINGS_OWNERS

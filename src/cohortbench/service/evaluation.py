@@ -36,7 +36,8 @@ from cohortbench.service import ladder
 from cohortbench.service.paired_transfer import paired_transfer
 from cohortbench.service.platform import Platform
 from cohortbench.service.results import board_of, headline_of, limits_for
-from cohortbench.service.workspaces import load_cohort, rules_of, usage
+from cohortbench.service.workspace_rules import rules_of
+from cohortbench.service.workspaces import load_cohort, usage
 from cohortbench.store import audit
 from cohortbench.store.models import CohortVersion, Job, Run, Submission, User, Workspace
 from cohortbench.store.models import Result as ResultRow

@@ -50,6 +50,7 @@ from cohortbench.service.public import (
     WorkspaceCardOut,
 )
 from cohortbench.service.submissions import list_submissions
+from cohortbench.service.workspace_rules import rules_of
 from cohortbench.store.models import Submission, User, Workspace
 from cohortbench.workspaces import estimate_energy
 from cohortbench.workspaces.energy import DEFAULT_GRID_G_PER_KWH
@@ -155,7 +156,7 @@ def policy_of(session: Session, workspace: Workspace) -> ReleasePolicy:
         n_groups=len(importance_units(workspace)[1]),
         run_states=len(ERROR_CODES) + 2,  # succeeded, cancelled, and each failure code
         wall_seconds=Limits().wall_seconds,
-        ladder=workspaces.rules_of(workspace).ladder,
+        ladder=rules_of(workspace).ladder,
     )
 
 
@@ -258,9 +259,9 @@ def _public_submission(
     final = view.status in FINAL
     held = verdict == "held"
     runs = [_public_run(r, view.status, final, workspace, policy, held=held) for r in view.runs]
-    budget = workspaces.rules_of(workspace).budget_pflop
+    budget = rules_of(workspace).budget_pflop
     compute = coarsen_compute(view.compute_pflop, budget) if final else 0.0
-    energy = _energy_of_flop(compute * 1e15, gpu=workspaces.rules_of(workspace).resources.gpu > 0, grid=grid)
+    energy = _energy_of_flop(compute * 1e15, gpu=rules_of(workspace).resources.gpu > 0, grid=grid)
     scored = {r.phase: r for r in view.runs if r.headline and final}
     return SubmissionPublic(
         **_identity(view),
@@ -585,8 +586,8 @@ def ranked_board(
     board = results.board(session, actor=actor, workspace_name=workspace_name, today=today, version=version)
     workspace, owner = board.workspace, board.role == "owner"
     policy = policy_of(session, workspace)
-    budget = workspaces.rules_of(workspace).budget_pflop
-    gpu = workspaces.rules_of(workspace).resources.gpu > 0
+    budget = rules_of(workspace).budget_pflop
+    gpu = rules_of(workspace).resources.gpu > 0
     accepted = ladder.accepted(session, workspace)
     rows = [
         _row(
@@ -729,13 +730,13 @@ def card(
     data = {k: getattr(base, k) for k in WorkspaceCardOut.model_fields if hasattr(base, k)}
     data.update(compute_used_pflop=used, score_step=policy.score_step)
     if details:
-        data["rules"] = workspaces.rules_of(workspace).to_dict()
+        data["rules"] = rules_of(workspace).to_dict()
         data["feature_groups"] = {k: len(v) for k, v in (workspace.feature_groups or {}).items()}
     return WorkspaceCardOut(**data)
 
 
 def _released_compute(session: Session, workspace: Workspace, actor: User) -> float:
-    budget = workspaces.rules_of(workspace).budget_pflop
+    budget = rules_of(workspace).budget_pflop
     team = workspaces.team_of(session, workspace, actor)
     query = select(Submission.compute_pflop, Submission.status).where(Submission.workspace_id == workspace.id)
     query = query.where(Submission.team == team) if team else query.where(Submission.user_id == actor.id)

@@ -20,7 +20,8 @@ from cohortbench.sandbox import Limits
 from cohortbench.scoring import Result, registry
 from cohortbench.service.access import get_workspace
 from cohortbench.service.submissions import get_submission, runs_of
-from cohortbench.service.workspaces import latest_version, rules_of
+from cohortbench.service.workspace_rules import rules_of
+from cohortbench.service.workspaces import latest_version
 from cohortbench.store.models import Result as ResultRow
 from cohortbench.store.models import Run, Submission, User, Workspace
 from cohortbench.workspaces import Resources, leaderboard_released

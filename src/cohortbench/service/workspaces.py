@@ -23,10 +23,11 @@ from cohortbench.sandbox.runs import PLATFORM_ERROR
 from cohortbench.service.access import ROLES, get_workspace, require
 from cohortbench.service.platform import Platform
 from cohortbench.service.users import get_user
+from cohortbench.service.workspace_notes import CohortNotes, notes_of, write_notes
+from cohortbench.service.workspace_rules import apply_rules, rules_of, stored_rules
 from cohortbench.store import audit
 from cohortbench.store.models import CohortVersion, Membership, Submission, User, Workspace
 from cohortbench.workspaces import (
-    Resources,
     Rules,
     apply_categories,
     groups_by_prefix,
@@ -65,54 +66,6 @@ class WorkspaceCard:
     published: bool
 
 
-def stored_rules(workspace: Workspace) -> dict[str, Any]:
-    """The rules as stored (columns + settings), not validated: what a correction starts from.
-
-    Keys that are no rule are left out (they never meant anything), so a correction never has to
-    remove them; a bad value of a real rule is kept, for validation to name.
-    """
-    known = set(Rules.model_fields)
-    data: dict[str, Any] = {k: v for k, v in (workspace.settings or {}).items() if k in known}
-    resources = workspace.resources if workspace.resources is not None else {}
-    if isinstance(resources, dict):
-        resources = {k: v for k, v in resources.items() if k in Resources.model_fields}
-    data.update(
-        quota=workspace.quota,
-        budget_pflop=workspace.budget_pflop,
-        end_date=workspace.end_date,
-        primary_metric=workspace.primary_metric,
-        visibility=workspace.visibility,
-        resources=resources,
-    )
-    return data
-
-
-def rules_of(workspace: Workspace) -> Rules:
-    """The workspace's rules, validated; a bad stored value is this workspace's 409, named, not a crash."""
-    try:
-        return Rules.from_dict(stored_rules(workspace))
-    except ValidationError as exc:
-        raise ConflictError(
-            f"workspace {workspace.name!r} has invalid stored rules ({exc.message}); "
-            "its owner can correct them with a rules update",
-            code="invalid_rules",
-        ) from None
-
-
-def _apply_rules(workspace: Workspace, rules: Rules) -> None:
-    data = rules.to_dict()
-    workspace.quota = rules.quota
-    workspace.budget_pflop = rules.budget_pflop
-    workspace.end_date = rules.end_date
-    workspace.primary_metric = rules.primary_metric
-    workspace.visibility = rules.visibility
-    workspace.resources = data.pop("resources")
-    for key in ("quota", "budget_pflop", "end_date", "primary_metric", "visibility"):
-        data.pop(key)
-    extra = {k: v for k, v in (workspace.settings or {}).items() if k not in data}
-    workspace.settings = {**extra, **data}
-
-
 def create_workspace(
     platform: Platform,
     session: Session,
@@ -138,7 +91,7 @@ def create_workspace(
     Every check (table, critical class, feature groups) runs before any row or artifact is
     written, so a refused table leaves nothing behind (the caller's transaction holds the rows).
     The levels of the categorical columns and the number of records dropped for a missing label
-    (`missing_labels="drop"`) are kept in the workspace's settings (owner-side).
+    (`missing_labels="drop"`) are kept in the workspace's cohort notes (owner-side).
     """
     if not name or not name.replace("-", "").isalnum() or name != name.lower():
         raise ValidationError(f"workspace name must be a lowercase slug (letters, digits, -), got {name!r}")
@@ -170,9 +123,8 @@ def create_workspace(
         feature_groups={k: list(v) for k, v in groups.items()},
         dataset_id="",
     )
-    _apply_rules(workspace, rules)
-    cohort_notes = {"categories": {k: list(v) for k, v in table.categories.items()}}
-    workspace.settings = {**workspace.settings, **cohort_notes, "dropped_unlabelled": table.n_dropped}
+    apply_rules(workspace, rules)
+    write_notes(workspace, CohortNotes(categories=table.categories, dropped_unlabelled=table.n_dropped))
     holdout_ids = split_holdout(table, holdout_fraction=holdout_fraction, seed=split_seed)
     session.add(workspace)
     session.flush()
@@ -193,12 +145,6 @@ def create_workspace(
         },
     )
     return workspace
-
-
-def categories_of(workspace: Workspace) -> dict[str, list[str]]:
-    """The fixed levels of the workspace's categorical columns (empty for an all-numeric cohort)."""
-    stored = (workspace.settings or {}).get("categories") or {}
-    return {str(k): [str(v) for v in levels] for k, levels in stored.items()}
 
 
 def _check_groups(groups: dict[str, list[str]], table: CohortTable) -> None:
@@ -259,7 +205,7 @@ def load_cohort(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(train, holdout) frames of a cohort version. Trusted side only: holdout labels are in here."""
     frame = apply_categories(
-        read_parquet(platform.artifacts.path(version.data_artifact)), categories_of(workspace)
+        read_parquet(platform.artifacts.path(version.data_artifact)), notes_of(workspace).categories
     )
     holdout_ids = set(json.loads(platform.artifacts.path(version.holdout_ids_artifact).read_text()))
     mask = frame[workspace.id_column].astype(str).isin(holdout_ids)
@@ -284,7 +230,7 @@ def update_rules(
     if isinstance(changes.get("resources"), dict) and isinstance(stored["resources"], dict):
         changes = {**changes, "resources": {**stored["resources"], **changes["resources"]}}
     new = Rules.from_dict({**stored, **changes})
-    _apply_rules(workspace, new)
+    apply_rules(workspace, new)
     after = new.to_dict()
     diff = {k: {"old": old.get(k), "new": v} for k, v in after.items() if old.get(k) != v}
     audit.append(
@@ -413,7 +359,7 @@ def card(session: Session, workspace: Workspace, user: User, role: str) -> Works
         description=workspace.description,
         role=role,
         participants=int(participants or 0),
-        end_date=workspace.end_date,
+        end_date=rules.end_date,
         compute_used_pflop=float(pflop),
         budget_pflop=rules.budget_pflop,
         submissions_used=int(used),
@@ -426,7 +372,7 @@ def card(session: Session, workspace: Workspace, user: User, role: str) -> Works
         n_features=n_features,
         classes=tuple(workspace.classes),
         critical_class=workspace.critical_class or "",
-        primary_metric=workspace.primary_metric,
+        primary_metric=rules.primary_metric,
         published=workspace.published_at is not None,
     )
 

@@ -1,0 +1,70 @@
+"""A workspace's rules, read and written in one place: `rules_of` is the one typed accessor (a
+validated workspaces.rules.Rules), `apply_rules` the one writer.
+
+The database keeps the rules a query filters or shows on its own (quota, budget, end date, primary
+metric, visibility, resources) in columns of the workspaces table, and the others (ladder, DP
+budget, round_scores) in its `settings` JSON beside the cohort's notes and the EDA cache
+(service/workspace_notes.py, which owns those). Only `apply_rules` writes them; a column is read
+directly only where validating the whole rules per read would cost too much (the primary metric,
+read per leaderboard row and per run).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cohortbench.errors import ConflictError, ValidationError
+from cohortbench.store.models import Workspace
+from cohortbench.workspaces import Resources, Rules
+
+#: the rules that have a column of their own (the others are keys of `settings`)
+RULE_COLUMNS = ("quota", "budget_pflop", "end_date", "primary_metric", "visibility", "resources")
+
+
+def stored_rules(workspace: Workspace) -> dict[str, Any]:
+    """The rules as stored (columns + settings), not validated: what a correction starts from.
+
+    Keys that are no rule are left out (they never meant anything), so a correction never has to
+    remove them; a bad value of a real rule is kept, for validation to name.
+    """
+    known = set(Rules.model_fields)
+    data: dict[str, Any] = {k: v for k, v in (workspace.settings or {}).items() if k in known}
+    resources = workspace.resources if workspace.resources is not None else {}
+    if isinstance(resources, dict):
+        resources = {k: v for k, v in resources.items() if k in Resources.model_fields}
+    data.update(
+        quota=workspace.quota,
+        budget_pflop=workspace.budget_pflop,
+        end_date=workspace.end_date,
+        primary_metric=workspace.primary_metric,
+        visibility=workspace.visibility,
+        resources=resources,
+    )
+    return data
+
+
+def rules_of(workspace: Workspace) -> Rules:
+    """The workspace's rules, validated; a bad stored value is this workspace's 409, named, not a crash."""
+    try:
+        return Rules.from_dict(stored_rules(workspace))
+    except ValidationError as exc:
+        raise ConflictError(
+            f"workspace {workspace.name!r} has invalid stored rules ({exc.message}); "
+            "its owner can correct them with a rules update",
+            code="invalid_rules",
+        ) from None
+
+
+def apply_rules(workspace: Workspace, rules: Rules) -> None:
+    """Store validated `rules` on the workspace: its rule columns and rule keys; notes and caches stay."""
+    data = rules.to_dict()
+    workspace.quota = rules.quota
+    workspace.budget_pflop = rules.budget_pflop
+    workspace.end_date = rules.end_date
+    workspace.primary_metric = rules.primary_metric
+    workspace.visibility = rules.visibility
+    workspace.resources = data.pop("resources")
+    for key in RULE_COLUMNS[:-1]:
+        data.pop(key)
+    extra = {k: v for k, v in (workspace.settings or {}).items() if k not in data}
+    workspace.settings = {**extra, **data}
