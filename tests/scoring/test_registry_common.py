@@ -23,7 +23,7 @@ from cohortbench.scoring.registry import (
     MetricSpec,
 )
 from cohortbench.scoring.sums import Layout, features, metrics_from_sums
-from cohortbench.service import results
+from cohortbench.service import board_record
 from cohortbench.web.sorting import METRIC_COLUMNS, descending_first
 from cohortbench.workspaces.rules import PrimaryMetric, Rules
 from scoring.holdouts import CLASSES_4, Holdout
@@ -83,7 +83,7 @@ def test_the_bootstrap_sums_give_exactly_the_sum_metrics(dili: Holdout) -> None:
 
 def test_the_derived_tables_follow_the_registry() -> None:
     assert get_args(PrimaryMetric) == PRIMARY_METRICS
-    assert results.HEADLINE_METRICS == HEADLINE_METRICS
+    assert board_record.HEADLINE_METRICS == HEADLINE_METRICS
     assert {name for name, _ in IMPORTANCE_METRICS} <= set(SUM_METRICS)
     assert Rules().primary_metric in PRIMARY_METRICS
     with pytest.raises(ValidationError, match="primary_metric: Input should be 'macro_f1'"):

@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import select
 
 from cohortbench.service import release, users, workspaces
+from cohortbench.service.board_record import HEADLINE_METRICS, board_of
 from cohortbench.service.boards import state_stamp
-from cohortbench.service.results import HEADLINE_METRICS, board_of
 from cohortbench.store import audit
 from cohortbench.store.models import LeaderboardRelease, Result, Run, Submission, Workspace, utcnow
 from tests.service.conftest import CLASSES, Deployment

@@ -1,5 +1,5 @@
 """A workspace's rules, cohort notes and EDA cache share one JSON column but never each other's keys:
-each has one typed reader and one writer (service/workspace_rules.py, service/workspace_notes.py)."""
+each has one typed reader and one writer (service/workspaces/rules.py, service/workspaces/notes.py)."""
 
 from __future__ import annotations
 
@@ -8,14 +8,14 @@ from datetime import date
 import pytest
 
 from cohortbench.errors import ConflictError
-from cohortbench.service.workspace_notes import (
+from cohortbench.service.workspaces.notes import (
     CohortNotes,
     eda_cache_of,
     notes_of,
     write_eda_cache,
     write_notes,
 )
-from cohortbench.service.workspace_rules import apply_rules, rules_of, stored_rules
+from cohortbench.service.workspaces.rules import apply_rules, rules_of, stored_rules
 from cohortbench.store.models import Workspace
 from cohortbench.workspaces import Rules
 

@@ -55,7 +55,7 @@ def create(
     leaves nothing behind in the data directory's database or artifacts.
     """
     from cohortbench.cohorts import load_frame
-    from cohortbench.service import workspace_notes, workspaces
+    from cohortbench.service import workspaces
     from cohortbench.workspaces import Rules, groups_from_spec
 
     frame = load_frame(data)
@@ -83,7 +83,7 @@ def create(
         )
         card = workspaces.card(session, workspace, admin, "owner")
         named = _groups_line(workspace.feature_groups)
-        notes = workspace_notes.notes_of(workspace)
+        notes = workspaces.notes_of(workspace)
         levels, dropped = notes.categories, notes.dropped_unlabelled
     console.print(f"created workspace {card.name}: {card.n_train} train / {card.n_holdout} holdout records")
     console.print(f"feature groups: {named}")

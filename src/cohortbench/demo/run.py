@@ -21,7 +21,7 @@ from cohortbench.demo.growth import grow_and_rerun
 from cohortbench.demo.internal_team_model import build_internal_bundle
 from cohortbench.demo.scenario import WORKSPACES, DemoWorkspace
 from cohortbench.errors import CohortbenchError
-from cohortbench.service import Platform, Settings, users, workspace_notes, workspaces
+from cohortbench.service import Platform, Settings, users, workspaces
 from cohortbench.service.local_admin import local_admin
 from cohortbench.terminal import leaderboard_table, make_console
 
@@ -84,8 +84,8 @@ def _setup(platform: Platform, options: DemoOptions) -> dict[str, str]:
                 rules=ws.rules,
                 feature_groups={k: list(v) for k, v in spec.feature_groups.items()},
             )
-            notes = workspace_notes.notes_of(workspace)
-            workspace_notes.write_notes(workspace, replace(notes, class_labels=ws.class_labels))
+            notes = workspaces.notes_of(workspace)
+            workspaces.write_notes(workspace, replace(notes, class_labels=ws.class_labels))
             for c in ws.contributors:
                 workspaces.invite(session, actor=owner, name=ws.cohort, user_name=c.user)
             if any(c.bundle == "internal" for c in ws.contributors):

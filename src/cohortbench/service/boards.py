@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from cohortbench.service import release
 from cohortbench.service.access import get_workspace
 from cohortbench.service.board_cache import BoardCache, CachedBoard, ServedBoard
-from cohortbench.service.workspace_rules import rules_of
+from cohortbench.service.workspaces.rules import rules_of
 from cohortbench.store.models import AuditEntry, CohortVersion, Submission, User, Workspace
 from cohortbench.workspaces import leaderboard_released
 from cohortbench.workspaces.energy import DEFAULT_GRID_G_PER_KWH

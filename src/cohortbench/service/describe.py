@@ -16,7 +16,7 @@ from cohortbench.errors import ConflictError, ValidationError
 from cohortbench.service.access import get_workspace, require
 from cohortbench.service.platform import Platform
 from cohortbench.service.schema import feature_order
-from cohortbench.service.workspace_notes import write_eda_cache
+from cohortbench.service.workspaces.notes import write_eda_cache
 from cohortbench.store import audit
 from cohortbench.store.models import Submission, User, Workspace
 from cohortbench.workspaces import groups_from_spec

@@ -20,9 +20,9 @@ from cohortbench.privacy import DpSession, LedgerEntry, PrivacyLedger, release_e
 from cohortbench.privacy.eda_dp import dp_query_count
 from cohortbench.service.access import get_workspace
 from cohortbench.service.platform import Platform
-from cohortbench.service.workspace_notes import eda_cache_of, write_eda_cache
-from cohortbench.service.workspace_rules import rules_of
 from cohortbench.service.workspaces import latest_version
+from cohortbench.service.workspaces.notes import eda_cache_of, write_eda_cache
+from cohortbench.service.workspaces.rules import rules_of
 from cohortbench.store import audit
 from cohortbench.store.models import PrivacyLedgerEntry, User, Workspace
 

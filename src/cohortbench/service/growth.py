@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session
 from cohortbench.errors import NotFoundError, ValidationError
 from cohortbench.service.access import get_workspace, require
 from cohortbench.service.platform import Platform
-from cohortbench.service.workspace_notes import notes_of
 from cohortbench.service.workspaces import latest_version, store_version
+from cohortbench.service.workspaces.notes import notes_of
 from cohortbench.store import audit
 from cohortbench.store.models import CohortVersion, User, Workspace
 from cohortbench.workspaces import split_holdout, validate_cohort

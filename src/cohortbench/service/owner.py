@@ -104,8 +104,8 @@ def schema_twin(platform: Platform, session: Session, *, actor: User, name: str)
     what `cohortbench check --workspace NAME` synthesises fake data from."""
     from cohortbench.cohorts.io import read_parquet
     from cohortbench.privacy.twin import SchemaTwin
-    from cohortbench.service.workspace_notes import notes_of
     from cohortbench.service.workspaces import latest_version
+    from cohortbench.service.workspaces.notes import notes_of
     from cohortbench.workspaces import apply_categories
 
     workspace, role = get_workspace(session, actor, name)

@@ -184,7 +184,7 @@ class Submission(Base):
     compute_pflop: Mapped[float] = mapped_column(Float, default=0.0)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[dt.datetime | None] = mapped_column(default=None)
-    # What the leaderboard shows of its runs (service.results.board_of), written when it finishes.
+    # What the leaderboard shows of its runs (service.board_record.board_of), written when it finishes.
     board: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     # The owner's re-evaluation of that (contributor's) submission on another cohort version; charged
     # to the owner, never shown to contributors (service.rerun).

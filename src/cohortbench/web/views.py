@@ -15,7 +15,7 @@ from cohortbench.service import drift, eda, holdup, release, submissions
 from cohortbench.service.access import get_workspace
 from cohortbench.service.platform import Platform
 from cohortbench.service.public import IntervalOut, SubmissionOut, SubmissionOwner
-from cohortbench.service.workspace_notes import notes_of
+from cohortbench.service.workspaces.notes import notes_of
 from cohortbench.store.models import User, Workspace
 from cohortbench.web import figures
 from cohortbench.web.sorting import sort_rows

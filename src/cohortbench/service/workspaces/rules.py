@@ -4,18 +4,26 @@ validated workspaces.rules.Rules), `apply_rules` the one writer.
 The database keeps the rules a query filters or shows on its own (quota, budget, end date, primary
 metric, visibility, resources) in columns of the workspaces table, and the others (ladder, DP
 budget, round_scores) in its `settings` JSON beside the cohort's notes and the EDA cache
-(service/workspace_notes.py, which owns those). Only `apply_rules` writes them; a column is read
+(service/workspaces/notes.py, which owns those). Only `apply_rules` writes them; a column is read
 directly only where validating the whole rules per read would cost too much (the primary metric,
 read per leaderboard row and per run).
 """
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from cohortbench.errors import ConflictError, ValidationError
-from cohortbench.store.models import Workspace
-from cohortbench.workspaces import Resources, Rules
+from cohortbench.service.access import get_workspace, require
+from cohortbench.store import audit
+from cohortbench.store.models import User, Workspace
+from cohortbench.workspaces import (
+    Resources,
+    Rules,
+)
 
 #: the rules that have a column of their own (the others are keys of `settings`)
 RULE_COLUMNS = ("quota", "budget_pflop", "end_date", "primary_metric", "visibility", "resources")
@@ -68,3 +76,45 @@ def apply_rules(workspace: Workspace, rules: Rules) -> None:
         data.pop(key)
     extra = {k: v for k, v in (workspace.settings or {}).items() if k not in data}
     workspace.settings = {**extra, **data}
+
+
+def update_rules(
+    session: Session, *, actor: User, name: str, changes: dict[str, Any], reason: str | None = None
+) -> Rules:
+    """Change some rules; the audit log records old -> new.
+
+    The changes are merged onto the rules as stored (not as validated), so an owner can also
+    correct a bad value left in the database; the merged whole is validated before it is kept.
+    """
+    workspace, role = get_workspace(session, actor, name)
+    require(role, "owner", action="changing the rules")
+    stored = stored_rules(workspace)
+    try:
+        old = rules_of(workspace).to_dict()
+    except ConflictError:
+        old = {k: v.isoformat() if isinstance(v, date) else v for k, v in stored.items()}
+    if isinstance(changes.get("resources"), dict) and isinstance(stored["resources"], dict):
+        changes = {**changes, "resources": {**stored["resources"], **changes["resources"]}}
+    new = Rules.from_dict({**stored, **changes})
+    apply_rules(workspace, new)
+    after = new.to_dict()
+    diff = {k: {"old": old.get(k), "new": v} for k, v in after.items() if old.get(k) != v}
+    audit.append(
+        session,
+        actor=actor.name,
+        action="rules.update",
+        target=f"workspace:{name}",
+        payload=diff,
+        reason=reason,
+    )
+    return new
+
+
+def publish(session: Session, *, actor: User, name: str) -> None:
+    """Release the leaderboard to every member."""
+    workspace, role = get_workspace(session, actor, name)
+    require(role, "owner", action="publishing the leaderboard")
+    workspace.published_at = datetime.now(UTC)
+    audit.append(
+        session, actor=actor.name, action="leaderboard.publish", target=f"workspace:{name}", payload={}
+    )

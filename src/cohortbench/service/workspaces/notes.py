@@ -1,7 +1,7 @@
 """What a workspace keeps beside its rules: notes on its cohort and the EDA release cache.
 
 The workspaces table holds them in its `settings` JSON, next to the rules that have no column of
-their own (service/workspace_rules.py). Each part is read and written here only, typed and apart,
+their own (service/workspaces/rules.py). Each part is read and written here only, typed and apart,
 so caching an EDA release never touches a rule and a rule change never drops a note or a cache.
 """
 
