@@ -18,7 +18,7 @@ from cohortbench.sandbox.bwrap import Mounts
 from cohortbench.sandbox.compute import estimate_flop
 from cohortbench.sandbox.errors import BadPredictionsError, BudgetExceededError, detail_of
 from cohortbench.sandbox.limits import Limits
-from cohortbench.sandbox.public import split_error
+from cohortbench.sandbox.error_json import split_error
 from cohortbench.sandbox.runs import (
     SUCCEEDED,
     OwnerLog,
