@@ -87,12 +87,12 @@ def test_the_rule_itself(source: str, target: str, allowed: bool) -> None:
     assert (LAYERS[target] < LAYERS[source]) is allowed
 
 
-#: the modules that read or write a workspace's `settings` JSON (its rules, notes and EDA cache)
-SETTINGS_OWNERS = {"service/workspaces/rules.py", "service/workspaces/notes.py"}
+#: the module that reads and writes a workspace's `settings` JSON (its cohort notes and EDA cache)
+SETTINGS_OWNERS = {"service/workspaces/notes.py"}
 
 
 def test_only_the_accessors_touch_a_workspace_s_settings_json() -> None:
-    """Rules, cohort notes and the EDA cache share one column: only their accessors touch it."""
+    """The cohort notes and the EDA cache share one column: only their accessor touches it."""
     found = set()
     for path in sorted(PACKAGE.rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):

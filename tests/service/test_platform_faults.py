@@ -199,8 +199,8 @@ def test_a_platform_fault_after_a_scored_baseline_keeps_the_score_and_counts(loc
 
 def test_a_run_cannot_claim_the_platform_s_code(tmp_path: Path) -> None:
     from cohortbench.errors import CohortbenchError
-    from cohortbench.sandbox.errors import code_for_exception
     from cohortbench.sandbox.error_json import split_error
+    from cohortbench.sandbox.errors import code_for_exception
 
     public, _owner = split_error({"code": PLATFORM_ERROR}, tmp_path)
     assert public.code == "crashed"  # what error.json says is the contributor's to write

@@ -1,5 +1,6 @@
-"""A workspace's rules, cohort notes and EDA cache share one JSON column but never each other's keys:
-each has one typed reader and one writer (service/workspaces/rules.py, service/workspaces/notes.py)."""
+"""A workspace's rules, cohort notes and EDA cache never touch each other: each has one typed reader
+and one writer (service/workspaces/rules.py, service/workspaces/notes.py), the rules in their columns
+and the `rules` JSON, the notes and the cache in `settings`."""
 
 from __future__ import annotations
 
@@ -49,13 +50,14 @@ def test_notes_and_cache_are_no_rules() -> None:
     write_notes(workspace, CohortNotes(class_labels={"3": "severe"}))
     write_eda_cache(workspace, {})
     assert set(stored_rules(workspace)) <= set(Rules.model_fields)
+    assert not set(workspace.settings) & set(Rules.model_fields)  # no rule among the notes and cache
     assert rules_of(workspace) == Rules(quota=3, ladder=True, dp_epsilon=1.0, end_date=date(2030, 1, 2))
     assert notes_of(workspace).class_labels == {"3": "severe"} and eda_cache_of(workspace) == {}
 
 
 def test_a_bad_stored_rule_is_the_workspace_s_named_conflict() -> None:
     workspace = _workspace()
-    workspace.settings = {**workspace.settings, "ladder": "yes"}
+    workspace.rules = {**workspace.rules, "ladder": "yes"}
     with pytest.raises(ConflictError, match="ladder"):
         rules_of(workspace)
     assert notes_of(workspace).dropped_unlabelled == 4  # the notes still read

@@ -1,8 +1,8 @@
 """What a workspace keeps beside its rules: notes on its cohort and the EDA release cache.
 
-The workspaces table holds them in its `settings` JSON, next to the rules that have no column of
-their own (service/workspaces/rules.py). Each part is read and written here only, typed and apart,
-so caching an EDA release never touches a rule and a rule change never drops a note or a cache.
+The workspaces table holds them in its `settings` JSON; the rules are elsewhere (their columns and
+the `rules` JSON, service/workspaces/rules.py). Each part is read and written here only, typed and
+apart, so caching an EDA release never touches a note and a new note never drops the cache.
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ def notes_of(workspace: Workspace) -> CohortNotes:
 
 
 def write_notes(workspace: Workspace, notes: CohortNotes) -> None:
-    """Keep `notes` as the workspace's cohort notes; rules and cache stay as they are."""
+    """Keep `notes` as the workspace's cohort notes; the EDA cache stays as it is."""
     workspace.settings = {**_settings(workspace), **notes.to_dict()}
 
 
@@ -67,5 +67,5 @@ def eda_cache_of(workspace: Workspace) -> dict[str, str]:
 
 
 def write_eda_cache(workspace: Workspace, cache: Mapping[str, str]) -> None:
-    """Keep `cache` as the EDA cache (an empty one clears it); rules and notes stay as they are."""
+    """Keep `cache` as the EDA cache (an empty one clears it); the notes stay as they are."""
     workspace.settings = {**_settings(workspace), EDA_CACHE: dict(cache)}

@@ -3,8 +3,8 @@ validated workspaces.rules.Rules), `apply_rules` the one writer.
 
 The database keeps the rules a query filters or shows on its own (quota, budget, end date, primary
 metric, visibility, resources) in columns of the workspaces table, and the others (ladder, DP
-budget, round_scores) in its `settings` JSON beside the cohort's notes and the EDA cache
-(service/workspaces/notes.py, which owns those). Only `apply_rules` writes them; a column is read
+budget, round_scores) in its `rules` JSON (migration 0004 moved them out of `settings`, which keeps
+the cohort's notes and the EDA cache: service/workspaces/notes.py). Only `apply_rules` writes them; a column is read
 directly only where validating the whole rules per read would cost too much (the primary metric,
 read per leaderboard row and per run).
 """
@@ -25,18 +25,19 @@ from cohortbench.workspaces import (
     Rules,
 )
 
-#: the rules that have a column of their own (the others are keys of `settings`)
+#: the rules that have a column of their own (the others are keys of the `rules` JSON)
 RULE_COLUMNS = ("quota", "budget_pflop", "end_date", "primary_metric", "visibility", "resources")
 
 
 def stored_rules(workspace: Workspace) -> dict[str, Any]:
-    """The rules as stored (columns + settings), not validated: what a correction starts from.
+    """The rules as stored (columns + the `rules` JSON), not validated: what a correction starts from.
 
     Keys that are no rule are left out (they never meant anything), so a correction never has to
     remove them; a bad value of a real rule is kept, for validation to name.
     """
     known = set(Rules.model_fields)
-    data: dict[str, Any] = {k: v for k, v in (workspace.settings or {}).items() if k in known}
+    stored = workspace.rules if isinstance(workspace.rules, dict) else {}
+    data: dict[str, Any] = {k: v for k, v in stored.items() if k in known}
     resources = workspace.resources if workspace.resources is not None else {}
     if isinstance(resources, dict):
         resources = {k: v for k, v in resources.items() if k in Resources.model_fields}
@@ -64,7 +65,7 @@ def rules_of(workspace: Workspace) -> Rules:
 
 
 def apply_rules(workspace: Workspace, rules: Rules) -> None:
-    """Store validated `rules` on the workspace: its rule columns and rule keys; notes and caches stay."""
+    """Store validated `rules` on the workspace: its rule columns and its `rules` JSON."""
     data = rules.to_dict()
     workspace.quota = rules.quota
     workspace.budget_pflop = rules.budget_pflop
@@ -74,8 +75,7 @@ def apply_rules(workspace: Workspace, rules: Rules) -> None:
     workspace.resources = data.pop("resources")
     for key in RULE_COLUMNS[:-1]:
         data.pop(key)
-    extra = {k: v for k, v in (workspace.settings or {}).items() if k not in data}
-    workspace.settings = {**extra, **data}
+    workspace.rules = data
 
 
 def update_rules(
