@@ -45,7 +45,7 @@ from sqlalchemy.orm import Session
 from cohortbench.cohorts import generate
 from cohortbench.scoring import score
 from cohortbench.service import Platform, Settings, users, workspaces
-from cohortbench.service.results import board_of, headline_of
+from cohortbench.service.board_record import board_of, headline_of
 from cohortbench.store.models import Result, Run, Submission, User, Workspace, utcnow
 
 WORKSPACE = "dili"

@@ -45,7 +45,7 @@ FRAMEWORKS = ("sklearn", "xgboost", "lightgbm", "torch", "onnx", "python")
 #: (label, file suffix, function name) of the steps the profile reports, outermost first
 STEPS = (
     ("whole job (Worker.run_once)", "jobs/worker.py", "run_once"),
-    ("  read the cohort (load_cohort)", "service/workspaces.py", "load_cohort"),
+    ("  read the cohort (load_cohort)", "service/workspaces/versions.py", "load_cohort"),
     ("  fetch the bundle (artifacts.get_dir)", "store/artifacts.py", "get_dir"),
     ("  sandbox phases (SandboxSession.run)", "sandbox/session.py", "run"),
     ("    take the warm sandbox, copy the bundle", "sandbox/session.py", "_take_warm"),

@@ -25,7 +25,7 @@ from cohortbench.privacy.channels import (
 )
 from cohortbench.privacy.leaderboard import release_step
 from cohortbench.sandbox import ERROR_CODES
-from cohortbench.sandbox.public import public_exc_type
+from cohortbench.sandbox.error_json import public_exc_type
 from cohortbench.service import public
 from cohortbench.service.release import FIXED, RELEASED_FIELDS
 

@@ -20,7 +20,7 @@ from cohortbench.sandbox import (
     permutation_specs,
     run_in_sandbox,
 )
-from cohortbench.sandbox.public import split_error
+from cohortbench.sandbox.error_json import split_error
 from tests.sandbox.conftest import CLASSES, TEST_LIMITS, Runner, write_bundle
 
 

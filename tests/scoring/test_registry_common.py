@@ -10,17 +10,21 @@ import numpy as np
 import pytest
 
 from cohortbench.errors import ValidationError
-from cohortbench.scoring import score, value_of
+from cohortbench.scoring import compare, score, transfer, value_of
 from cohortbench.scoring.registry import (
+    COMPARED,
+    GUARD_METRICS,
     HEADLINE_METRICS,
     IMPORTANCE_METRICS,
     METRICS,
     PRIMARY_METRICS,
+    RANK_COMPARED,
     SUM_METRICS,
     MetricSpec,
 )
 from cohortbench.scoring.sums import Layout, features, metrics_from_sums
-from cohortbench.service import results
+from cohortbench.service import board_record
+from cohortbench.web.sorting import METRIC_COLUMNS, descending_first
 from cohortbench.workspaces.rules import PrimaryMetric, Rules
 from scoring.holdouts import CLASSES_4, Holdout
 
@@ -79,8 +83,64 @@ def test_the_bootstrap_sums_give_exactly_the_sum_metrics(dili: Holdout) -> None:
 
 def test_the_derived_tables_follow_the_registry() -> None:
     assert get_args(PrimaryMetric) == PRIMARY_METRICS
-    assert results.HEADLINE_METRICS == HEADLINE_METRICS
+    assert board_record.HEADLINE_METRICS == HEADLINE_METRICS
     assert {name for name, _ in IMPORTANCE_METRICS} <= set(SUM_METRICS)
     assert Rules().primary_metric in PRIMARY_METRICS
     with pytest.raises(ValidationError, match="primary_metric: Input should be 'macro_f1'"):
         Rules(primary_metric="log_loss")
+
+
+@ALL
+def test_each_flag_puts_the_metric_in_its_derived_table(spec: MetricSpec) -> None:
+    """A metric added to the registry with a flag shows up where the flag says, and nowhere else."""
+    assert (spec.name in SUM_METRICS) is spec.from_sums
+    assert (spec.name in PRIMARY_METRICS) is spec.primary
+    assert (spec.name in HEADLINE_METRICS) is spec.headline
+    assert (spec.name in dict(IMPORTANCE_METRICS)) is spec.importance
+    assert (spec.name in COMPARED) is (spec.compared and spec.from_sums)
+    assert (spec.name in RANK_COMPARED) is (spec.compared and not spec.from_sums)
+    assert (spec.name in GUARD_METRICS) is spec.guard
+    if spec.guard:  # the paired verdict reads the metric's paired difference
+        assert spec.compared
+
+
+@ALL
+def test_a_compared_metric_is_in_the_paired_comparison(spec: MetricSpec, dili: Holdout) -> None:
+    perfect = _perfect(dili.y, dili.k)
+    found = compare(dili.y, dili.proba, perfect, classes=CLASSES_4, critical_class="severe", n_resamples=20)
+    if not spec.compared:
+        with pytest.raises(KeyError):
+            found.get(spec.name)
+        return
+    diff = found.get(spec.name)
+    assert diff.a == pytest.approx(spec.function(dili.y, dili.proba, 3), abs=1e-12)
+    assert diff.b == pytest.approx(spec.function(dili.y, perfect, 3), abs=1e-12)
+
+
+@ALL
+def test_a_guard_metric_that_got_worse_is_negative_transfer(spec: MetricSpec, dili: Holdout) -> None:
+    """Fine-tuning from a near-perfect model to an ordinary one: every guard metric gets worse."""
+    perfect = _perfect(dili.y, dili.k)
+    scored = {
+        name: score(dili.y, p, classes=CLASSES_4, critical_class="severe", n_resamples=50)
+        for name, p in (("before", perfect), ("after", dili.proba))
+    }
+    verdict = transfer(
+        baseline=scored["before"],
+        finetune=scored["after"],
+        metric="macro_f1",
+        y_true=dili.y,
+        baseline_proba=perfect,
+        finetune_proba=dili.proba,
+    )
+    assert set(verdict.worse_on) <= {"macro_f1", *GUARD_METRICS}
+    if spec.guard:
+        assert spec.name in verdict.worse_on
+
+
+@pytest.mark.parametrize("column", sorted(METRIC_COLUMNS))
+@pytest.mark.parametrize("primary", PRIMARY_METRICS)
+def test_a_metric_column_sorts_best_first_by_the_registry(column: str, primary: str) -> None:
+    metric = METRICS[METRIC_COLUMNS[column] or primary]
+    assert descending_first(column, primary) is metric.greater_is_better
+    assert not descending_first("contributor", primary)

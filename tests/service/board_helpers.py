@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 
 from cohortbench.service import release, users, workspaces
-from cohortbench.service.results import HEADLINE_METRICS, board_of
+from cohortbench.service.board_record import HEADLINE_METRICS, board_of
 from cohortbench.store.models import Result, Run, Submission, Workspace, utcnow
 from tests.service.conftest import CLASSES, Deployment
 

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from cohortbench.client import ApiError, zip_bundle
-from cohortbench.service.results import board_of
+from cohortbench.service.board_record import board_of
 from cohortbench.store.models import Submission
 from tests.service.conftest import Deployment, make_bundle
 

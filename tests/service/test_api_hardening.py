@@ -123,7 +123,7 @@ def test_a_bad_value_already_stored_costs_only_its_own_workspace(deployment: Dep
         broken = session.scalar(select(Workspace).where(Workspace.name == "tiny"))
         assert broken is not None
         broken.resources = 7  # type: ignore[assignment]
-        broken.settings = {**broken.settings, "round_scores": "no"}
+        broken.rules = {**broken.rules, "round_scores": "no"}
     owner_auth = _auth(deployment.tokens["owner"])
     listing = deployment.http.get(f"{API}/workspaces", headers=owner_auth)
     assert listing.status_code == 200

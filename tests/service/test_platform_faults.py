@@ -19,7 +19,7 @@ from sqlalchemy import select, update
 
 from cohortbench.errors import ConflictError
 from cohortbench.sandbox.runs import PLATFORM_ERROR
-from cohortbench.service import Platform, Settings, evaluation, submissions, users, workspaces
+from cohortbench.service import Platform, Settings, evaluation, settlement, submissions, users, workspaces
 from cohortbench.service.worker import make_worker
 from cohortbench.store import audit
 from cohortbench.store.models import AuditEntry, Job, Run, Submission, User, Workspace
@@ -170,7 +170,7 @@ def test_a_platform_fault_after_a_model_error_keeps_the_model_s_code_and_counts(
         runs["finetune"].status = "running"
         job = session.scalars(select(Job)).one()
         job.status = "failed"
-        evaluation.give_up_submission(session, job, "lease_expired")
+        settlement.give_up_submission(session, job, "lease_expired")
     with local.platform.session() as session:
         submission = session.get_one(Submission, submission_id)
         assert (submission.status, submission.public_error) == ("failed", crashed)
@@ -185,8 +185,8 @@ def test_a_platform_fault_after_a_scored_baseline_keeps_the_score_and_counts(loc
         runs = {r.phase: r for r in session.scalars(select(Run))}
         runs["baseline"].status = "succeeded"
         job = session.scalars(select(Job)).one()
-        evaluation.give_up_submission(session, job, "handler_error")
-        evaluation.give_up_submission(session, job, "handler_error")  # a second call changes nothing
+        settlement.give_up_submission(session, job, "handler_error")
+        settlement.give_up_submission(session, job, "handler_error")  # a second call changes nothing
     with local.platform.session() as session:
         submission = session.get_one(Submission, submission_id)
         assert (submission.status, submission.public_error) == ("succeeded", PUBLIC)
@@ -199,8 +199,8 @@ def test_a_platform_fault_after_a_scored_baseline_keeps_the_score_and_counts(loc
 
 def test_a_run_cannot_claim_the_platform_s_code(tmp_path: Path) -> None:
     from cohortbench.errors import CohortbenchError
+    from cohortbench.sandbox.error_json import split_error
     from cohortbench.sandbox.errors import code_for_exception
-    from cohortbench.sandbox.public import split_error
 
     public, _owner = split_error({"code": PLATFORM_ERROR}, tmp_path)
     assert public.code == "crashed"  # what error.json says is the contributor's to write

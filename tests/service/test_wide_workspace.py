@@ -11,7 +11,7 @@ import pytest
 from cohortbench.cohorts import make_transcriptomics, transcriptomics_spec
 from cohortbench.privacy.twin import SchemaTwin
 from cohortbench.service import Platform, Settings, owner, users, workspaces
-from cohortbench.service.evaluation import PER_FEATURE_IMPORTANCE_MAX, _request
+from cohortbench.service.phase_request import PER_FEATURE_IMPORTANCE_MAX, build_request
 from cohortbench.store.models import Submission, User
 
 GENES, PATIENTS = 1_200, 120
@@ -41,14 +41,14 @@ def test_importance_is_per_pathway_only_above_the_per_feature_limit(wide: tuple[
         ws = workspaces.get_workspace(session, users.get_user(session, "owner"), "wide")[0]
         train, holdout = workspaces.load_cohort(platform, workspaces.latest_version(session, ws), ws)
         sub = Submission(id=1, plan={})
-        request = _request(ws, sub, "baseline", Path("/nonexistent"), train, holdout, 1.0, platform)
+        request = build_request(ws, sub, "baseline", Path("/nonexistent"), train, holdout, 1.0, platform)
     assert {p.kind for p in request.permutations} == {"group"}
     assert len(request.permutations) == len(ws.feature_groups) * 2
     narrow = {"a": ["gene_00000", "gene_00001"]}
     with platform.session() as session:
         ws = workspaces.get_workspace(session, users.get_user(session, "owner"), "wide")[0]
         ws.feature_groups = narrow
-        few = _request(ws, sub, "baseline", Path("/nonexistent"), train[["gene_00000", "gene_00001"]],
+        few = build_request(ws, sub, "baseline", Path("/nonexistent"), train[["gene_00000", "gene_00001"]],
                        holdout[["gene_00000", "gene_00001"]], 1.0, platform)  # fmt: skip
         session.rollback()
     assert {p.kind for p in few.permutations} == {"group", "feature"}

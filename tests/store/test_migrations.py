@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, select, text
 
 from cohortbench.store.db import alembic_config, default_url, make_engine, migrate, session_factory
-from cohortbench.store.models import Base, Result, Submission
+from cohortbench.store.models import Base, Result, Submission, Workspace
 from tests.conftest import add_run
 
 
@@ -34,7 +35,7 @@ def test_migrate_twice_is_a_no_op(empty_db_url: str) -> None:
         with engine.connect() as connection:
             assert (
                 connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
-                == "0003_rerun"
+                == "0004_rules"
             )
     finally:
         engine.dispose()
@@ -124,3 +125,39 @@ def test_0002_gives_submissions_that_finished_before_it_their_board(empty_db_url
         },
         "queued": None,
     }
+
+
+def test_0004_moves_the_rules_out_of_settings_and_back(empty_db_url: str) -> None:
+    """The rules without a column leave `settings` (the notes and the EDA cache stay), and return on downgrade."""
+    before = {
+        "ladder": True,
+        "dp_epsilon": 1.0,
+        "eda_cache": {"sha": "artifact"},
+        "categories": {"site": ["a"]},
+    }
+    table = sa.table("workspaces", sa.column("settings", sa.JSON))
+    engine = make_engine(empty_db_url)
+    try:
+        migrate(engine)
+        with session_factory(engine)() as session, session.begin():
+            add_run(session, name="old")
+        with engine.begin() as connection:
+            config = alembic_config()
+            config.attributes["connection"] = connection
+            command.downgrade(config, "0003_rerun")
+            connection.execute(table.update().values(settings=before))
+        migrate(engine)
+        with session_factory(engine)() as session:
+            workspace = session.scalars(select(Workspace)).one()
+            moved = (workspace.rules, workspace.settings)
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.downgrade(config, "0003_rerun")
+            back = connection.execute(sa.select(table.c.settings)).scalar_one()
+    finally:
+        engine.dispose()
+    assert moved == (
+        {"ladder": True, "dp_epsilon": 1.0},
+        {"eda_cache": {"sha": "artifact"}, "categories": {"site": ["a"]}},
+    )
+    assert back == before

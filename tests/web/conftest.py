@@ -19,7 +19,7 @@ from cohortbench.cohorts import DILI, generate
 from cohortbench.scoring import PermutedPrediction, score
 from cohortbench.service import Platform, Settings, users, workspaces
 from cohortbench.service.auth import TOKEN_COOKIE
-from cohortbench.service.results import headline_of
+from cohortbench.service.board_record import headline_of
 from cohortbench.store.models import Result as ResultRow
 from cohortbench.store.models import Run, Submission, User
 from cohortbench.workspaces import Resources, Rules

@@ -83,8 +83,8 @@ def create(
         )
         card = workspaces.card(session, workspace, admin, "owner")
         named = _groups_line(workspace.feature_groups)
-        levels = workspaces.categories_of(workspace)
-        dropped = int(workspace.settings.get("dropped_unlabelled", 0))
+        notes = workspaces.notes_of(workspace)
+        levels, dropped = notes.categories, notes.dropped_unlabelled
     console.print(f"created workspace {card.name}: {card.n_train} train / {card.n_holdout} holdout records")
     console.print(f"feature groups: {named}")
     if levels:

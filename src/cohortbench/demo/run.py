@@ -8,7 +8,7 @@ import shutil
 import socket
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -84,7 +84,8 @@ def _setup(platform: Platform, options: DemoOptions) -> dict[str, str]:
                 rules=ws.rules,
                 feature_groups={k: list(v) for k, v in spec.feature_groups.items()},
             )
-            workspace.settings = {**workspace.settings, "class_labels": ws.class_labels}
+            notes = workspaces.notes_of(workspace)
+            workspaces.write_notes(workspace, replace(notes, class_labels=ws.class_labels))
             for c in ws.contributors:
                 workspaces.invite(session, actor=owner, name=ws.cohort, user_name=c.user)
             if any(c.bundle == "internal" for c in ws.contributors):

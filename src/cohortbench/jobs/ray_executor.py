@@ -102,7 +102,7 @@ def run_phase_on_node(
     """The task body, on the node: unpack the bundle, run the phase sandboxed, pack what comes back.
 
     The device is the node's: the GPU when the workspace grants one (the task asked Ray for it) and
-    this node has one, else the CPU, as evaluation._device decides for a local run.
+    this node has one, else the CPU, as phase_request.device_for decides for a local run.
     """
     import ray
 

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from cohortbench.errors import ValidationError
-from cohortbench.privacy import eda_parts as parts
+from cohortbench.privacy import eda_cohort as parts
 from cohortbench.privacy.categories import CategoryTable, category_tables
 from cohortbench.privacy.cells import CountTable, protect_counts
 from cohortbench.privacy.dp import DpSession

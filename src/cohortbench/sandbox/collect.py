@@ -16,9 +16,9 @@ from cohortbench.errors import CohortbenchError
 from cohortbench.sandbox import outputs as out
 from cohortbench.sandbox.bwrap import Mounts
 from cohortbench.sandbox.compute import estimate_flop
+from cohortbench.sandbox.error_json import split_error
 from cohortbench.sandbox.errors import BadPredictionsError, BudgetExceededError, detail_of
 from cohortbench.sandbox.limits import Limits
-from cohortbench.sandbox.public import split_error
 from cohortbench.sandbox.runs import (
     SUCCEEDED,
     OwnerLog,

@@ -18,21 +18,10 @@ from cohortbench.scoring.bootstrap import AucSpec, draws, estimate
 from cohortbench.scoring.codec import Serializable
 from cohortbench.scoring.engine import check_options
 from cohortbench.scoring.intervals import bootstrap_p_value
+from cohortbench.scoring.registry import COMPARED, RANK_COMPARED
 from cohortbench.scoring.result import SCHEMA_VERSION, Estimate
 from cohortbench.scoring.sums import Layout, features, metrics_from_sums
 from cohortbench.scoring.validation import FloatArray, validate_inputs, validate_proba
-
-COMPARED = (
-    "macro_f1",
-    "critical_recall",
-    "accuracy",
-    "balanced_accuracy",
-    "weighted_f1",
-    "log_loss",
-    "brier",
-)
-#: compared on the same paired draws, but computed from ranks rather than from sums
-RANK_COMPARED = ("critical_roc_auc",)
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,11 @@
 Each entry holds the metric's name, its label on pages, which way is better, how it is computed
 (from the bootstrap sums of scoring/sums.py, or its own function), and where it goes: whether a
 workspace may rank by it (`primary`), whether a leaderboard row releases it with its interval
-(`headline`), whether permutation importance reports its drop (`importance`). Workspace rules,
-the leaderboard's sort, the results tables and their labels all read this table.
+(`headline`), whether permutation importance reports its drop (`importance`), whether a paired
+comparison of two models reports its difference (`compared`), and whether a fine-tune that makes it
+worse is negative transfer whatever the headline says (`guard`). Workspace rules, the leaderboard's
+sort, the paired comparison, the negative-transfer verdict, the results tables and their labels all
+read this table.
 
 Functions take validated arrays (class indices, (n, k) probabilities, the critical class index)
 and return a float, or None when the metric is undefined on this holdout. `value_of` reads the
@@ -40,6 +43,8 @@ class MetricSpec:
     primary: bool = False  # a workspace may rank its leaderboard by it
     headline: bool = False  # a leaderboard row keeps it, with its 95% interval
     importance: bool = False  # permutation importance reports its drop
+    compared: bool = False  # a paired comparison (scoring/compare.py) reports B - A with its interval
+    guard: bool = False  # worse after fine-tuning = negative transfer (scoring/transfer.py)
 
     @property
     def title(self) -> str:
@@ -75,22 +80,39 @@ def _sums(name: str, label: str, greater_is_better: bool, **where: bool) -> Metr
 METRICS: dict[str, MetricSpec] = {
     m.name: m
     for m in (
-        _sums("macro_f1", "Macro-F1", True, primary=True, headline=True, importance=True),
-        _sums("critical_recall", "Critical-class recall", True, primary=True, headline=True, importance=True),
-        _sums("accuracy", "Accuracy", True, primary=True, headline=True),
-        _sums("balanced_accuracy", "Balanced accuracy", True, primary=True, headline=True),
-        _sums("weighted_f1", "Weighted F1", True, primary=True, headline=True),
+        _sums("macro_f1", "Macro-F1", True, primary=True, headline=True, importance=True, compared=True),
+        _sums(
+            "critical_recall",
+            "Critical-class recall",
+            True,
+            primary=True,
+            headline=True,
+            importance=True,
+            compared=True,
+            guard=True,
+        ),
+        _sums("accuracy", "Accuracy", True, primary=True, headline=True, compared=True),
+        _sums("balanced_accuracy", "Balanced accuracy", True, primary=True, headline=True, compared=True),
+        _sums("weighted_f1", "Weighted F1", True, primary=True, headline=True, compared=True),
         _sums("critical_precision", "Critical-class precision", True),
         _sums("critical_f1", "Critical-class F1", True),
-        _sums("log_loss", "Log loss", False, importance=True),
+        _sums("log_loss", "Log loss", False, importance=True, compared=True, guard=True),
         _sums(
             "brier",
             "Brier score, multi-class sum form: 0 best, 2 worst; 2x sklearn's binary brier_score_loss",
             False,
+            compared=True,
+            guard=True,
         ),
         _sums("ece", "Expected calibration error", False),
         MetricSpec(
-            "critical_roc_auc", "Critical-class ROC AUC vs rest", _critical_roc_auc, True, from_sums=False
+            "critical_roc_auc",
+            "Critical-class ROC AUC vs rest",
+            _critical_roc_auc,
+            True,
+            from_sums=False,
+            compared=True,
+            guard=True,
         ),
     )
 }
@@ -104,6 +126,12 @@ HEADLINE_METRICS: tuple[str, ...] = tuple(name for name, m in METRICS.items() if
 IMPORTANCE_METRICS: tuple[tuple[str, bool], ...] = tuple(
     (name, m.greater_is_better) for name, m in METRICS.items() if m.importance
 )
+#: what a paired comparison reports B - A of, from the paired bootstrap's sums (scoring/compare.py)
+COMPARED: tuple[str, ...] = tuple(name for name, m in METRICS.items() if m.compared and m.from_sums)
+#: compared on the same paired draws, but computed from ranks rather than from sums
+RANK_COMPARED: tuple[str, ...] = tuple(name for name, m in METRICS.items() if m.compared and not m.from_sums)
+#: worse on any of these after fine-tuning is negative transfer, whatever the headline metric did
+GUARD_METRICS: tuple[str, ...] = tuple(name for name, m in METRICS.items() if m.guard)
 
 
 def get_metric(name: str) -> MetricSpec:

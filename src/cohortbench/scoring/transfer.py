@@ -5,7 +5,7 @@ is the paired bootstrap difference finetune - baseline when both prediction matr
 from stored Results alone only the point gain is known, and a metric is then called worse only
 when the two intervals do not overlap (conservative).
 
-Negative transfer is judged on the headline metric AND on GUARD_METRICS: two proper scoring rules
+Negative transfer is judged on the headline metric AND on the registry's GUARD_METRICS: two proper scoring rules
 (log loss, Brier) and the critical class's recall and ROC AUC. A fine-tune can keep macro-F1 inside its
 interval while its probabilities fall apart (log loss 0.25 -> 0.78) or the critical class is lost;
 either is negative transfer for a clinical user, so `worse_on` names every metric that got worse.
@@ -21,12 +21,11 @@ import numpy.typing as npt
 
 from cohortbench.errors import ValidationError
 from cohortbench.scoring.codec import Serializable
-from cohortbench.scoring.compare import COMPARED, RANK_COMPARED, compare
-from cohortbench.scoring.registry import get_metric, value_of
+from cohortbench.scoring.compare import compare
+from cohortbench.scoring.registry import COMPARED, GUARD_METRICS, RANK_COMPARED, get_metric, value_of
 from cohortbench.scoring.result import SCHEMA_VERSION, Estimate, Result
 
 GainMethod = Literal["paired_bootstrap", "interval_overlap", "none"]
-GUARD_METRICS = ("log_loss", "brier", "critical_recall", "critical_roc_auc")
 
 
 @dataclass(frozen=True)

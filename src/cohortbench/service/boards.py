@@ -26,7 +26,7 @@ from cohortbench.errors import ValidationError
 from cohortbench.service import release
 from cohortbench.service.access import get_workspace
 from cohortbench.service.board_cache import BoardCache, CachedBoard, ServedBoard
-from cohortbench.service.workspaces import rules_of
+from cohortbench.service.workspaces.rules import rules_of
 from cohortbench.store.models import AuditEntry, CohortVersion, Submission, User, Workspace
 from cohortbench.workspaces import leaderboard_released
 from cohortbench.workspaces.energy import DEFAULT_GRID_G_PER_KWH

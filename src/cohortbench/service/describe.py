@@ -16,6 +16,7 @@ from cohortbench.errors import ConflictError, ValidationError
 from cohortbench.service.access import get_workspace, require
 from cohortbench.service.platform import Platform
 from cohortbench.service.schema import feature_order
+from cohortbench.service.workspaces.notes import write_eda_cache
 from cohortbench.store import audit
 from cohortbench.store.models import Submission, User, Workspace
 from cohortbench.workspaces import groups_from_spec
@@ -54,9 +55,7 @@ def update_workspace(
                 "groups; the groups can no longer change"
             )
         workspace.feature_groups = groups_from_spec(groups, feature_order(platform, session, workspace))
-        settings = dict(workspace.settings or {})
-        settings.pop("eda_cache", None)
-        workspace.settings = settings
+        write_eda_cache(workspace, {})  # the released EDA is per group: release it again
         changed["feature_groups"] = {g: len(c) for g, c in workspace.feature_groups.items()}
     if not changed:
         raise ValidationError("nothing to update: give a description and/or feature groups")

@@ -20,7 +20,9 @@ from cohortbench.privacy import DpSession, LedgerEntry, PrivacyLedger, release_e
 from cohortbench.privacy.eda_dp import dp_query_count
 from cohortbench.service.access import get_workspace
 from cohortbench.service.platform import Platform
-from cohortbench.service.workspaces import latest_version, rules_of
+from cohortbench.service.workspaces import latest_version
+from cohortbench.service.workspaces.notes import eda_cache_of, write_eda_cache
+from cohortbench.service.workspaces.rules import rules_of
 from cohortbench.store import audit
 from cohortbench.store.models import PrivacyLedgerEntry, User, Workspace
 
@@ -31,7 +33,7 @@ def workspace_eda(platform: Platform, session: Session, *, actor: User, name: st
     """The workspace's released EDA aggregates (any member may read them)."""
     workspace, _role = get_workspace(session, actor, name)
     version = latest_version(session, workspace)
-    cache = (workspace.settings or {}).get("eda_cache", {})
+    cache = eda_cache_of(workspace)
     dp_on = rules_of(workspace).dp_epsilon is not None
     key = f"{version.sha256}:dp" if dp_on else version.sha256  # a release made without DP is not reused
     sha = cache.get(key)
@@ -51,7 +53,7 @@ def workspace_eda(platform: Platform, session: Session, *, actor: User, name: st
         _record_charges(session, workspace, dp.ledger)
     data = release.to_dict()
     sha = platform.artifacts.put_bytes(json.dumps(data, sort_keys=True).encode())
-    workspace.settings = {**(workspace.settings or {}), "eda_cache": {**cache, key: sha}}
+    write_eda_cache(workspace, {**cache, key: sha})
     audit.append(
         session,
         actor=actor.name,

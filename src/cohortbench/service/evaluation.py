@@ -6,9 +6,10 @@ its budget is what is left then. Idempotent by construction: a phase whose run a
 (result stored) is skipped, so a job picked up again after a worker died finishes once, with no
 duplicate result.
 
-A submission ends through `_settle`, the one transition to a terminal state: from `_finish` when
-the handler ran to its end, or from `give_up_submission` when the job failed for good (the handler
-raised, or the worker died on every attempt), in the transaction that fails the job.
+A submission ends through service.settlement's `settle`, the one transition to a terminal state:
+from `_finish` when the handler ran to its end, or from `give_up_submission` when the job failed for
+good (the handler raised, or the worker died on every attempt), in the transaction that fails the job.
+Each phase's request is built by service.phase_request.
 """
 
 from __future__ import annotations
@@ -17,33 +18,32 @@ import logging
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from cohortbench.bundles import Plan
 from cohortbench.errors import CohortbenchError
-from cohortbench.jobs import GiveUpReason, JobContext, RetryableError
+from cohortbench.jobs import JobContext, RetryableError
 from cohortbench.jobs.executors import Executor, LocalExecutor, PhaseRunner
-from cohortbench.sandbox import PublicError, RunOutcome, RunRequest, permutation_specs
-from cohortbench.sandbox.runs import CANCELLED, PLATFORM_ERROR
+from cohortbench.sandbox import RunOutcome
+from cohortbench.sandbox.runs import CANCELLED
 from cohortbench.scoring import PermutedPrediction, Result, score
 from cohortbench.service import ladder
+from cohortbench.service.board_record import headline_of
 from cohortbench.service.paired_transfer import paired_transfer
+from cohortbench.service.phase_request import PHASES, build_request, labels_of
 from cohortbench.service.platform import Platform
-from cohortbench.service.results import board_of, headline_of, limits_for
-from cohortbench.service.workspaces import load_cohort, rules_of, usage
+from cohortbench.service.settlement import TERMINAL, settle
+from cohortbench.service.workspaces import load_cohort, usage
+from cohortbench.service.workspaces.rules import rules_of
 from cohortbench.store import audit
-from cohortbench.store.models import CohortVersion, Job, Run, Submission, User, Workspace
+from cohortbench.store.models import CohortVersion, Run, Submission, User, Workspace
 from cohortbench.store.models import Result as ResultRow
 from cohortbench.workspaces import to_pflop
 
 log = logging.getLogger(__name__)
-PHASES = ("baseline", "finetune")
-TERMINAL = ("succeeded", "failed", "cancelled")
 
 
 def evaluate_submission(platform: Platform, ctx: JobContext, executor: Executor | None = None) -> None:
@@ -61,7 +61,7 @@ def evaluate_submission(platform: Platform, ctx: JobContext, executor: Executor 
         version = session.get(CohortVersion, submission.cohort_version_id)
         assert workspace is not None and version is not None
         train, holdout = load_cohort(platform, version, workspace)
-        y_holdout = _labels(holdout, workspace.label_column, tuple(workspace.classes))
+        y_holdout = labels_of(holdout, workspace.label_column, tuple(workspace.classes))
     with platform.scratch.folder("run-") as tmp:
         bundle_dir = Path(tmp) / "bundle"
         try:
@@ -106,70 +106,20 @@ def _run_phase(
         remaining_flop = max(rules.budget_pflop - used_pflop, 0.0) * 1e15
         run.status, run.started_at, run.attempts = "running", datetime.now(UTC), (run.attempts or 0) + 1
         classes = tuple(workspace.classes)
-        request = _request(
+        request = build_request(
             workspace, submission, phase, box.bundle_dir, train, holdout, remaining_flop, platform
         )
     outcome = box.run(request, last=phase == PHASES[-1])
     if outcome.status == CANCELLED:
         return  # a cancel marked the submission and its runs already; a lost lease records nothing
     ctx.heartbeat()
-    y_holdout = _labels(holdout, workspace.label_column, classes)
+    y_holdout = labels_of(holdout, workspace.label_column, classes)
     result = (
         _score(platform, outcome, y_holdout, classes, workspace.critical_class or classes[-1])
         if outcome.ok
         else None
     )
     _store_outcome(platform, submission_id, phase, outcome, result)
-
-
-#: Above this many features, permutation importance is per feature group only: one prediction of
-#: the holdout per feature and repeat (20,000 for a transcriptome) would dwarf the run itself.
-PER_FEATURE_IMPORTANCE_MAX = 1_000
-
-
-def _request(
-    workspace: Workspace,
-    submission: Submission,
-    phase: str,
-    bundle_dir: Path,
-    train: pd.DataFrame,
-    holdout: pd.DataFrame,
-    remaining_flop: float,
-    platform: Platform,
-) -> RunRequest:
-    features = [c for c in holdout.columns if c not in (workspace.id_column, workspace.label_column)]
-    classes = tuple(workspace.classes)
-    rules = rules_of(workspace)
-    return RunRequest(
-        phase="finetune" if phase == "finetune" else "baseline",
-        bundle_dir=bundle_dir,
-        classes=classes,
-        plan=Plan.from_dict(submission.plan),
-        holdout_features=holdout[features],
-        train_features=train[features] if phase == "finetune" else None,
-        train_labels=_labels(train, workspace.label_column, classes) if phase == "finetune" else None,
-        permutations=tuple(
-            permutation_specs(
-                workspace.feature_groups,
-                repeats=platform.settings.importance_repeats,
-                seed=submission.id,
-                per_feature=len(features) <= PER_FEATURE_IMPORTANCE_MAX,
-            )
-        ),
-        device=_device(rules.resources.gpu),
-        budget_flop=remaining_flop,
-        limits=limits_for(rules.resources),
-    )
-
-
-def _device(gpus: int) -> Literal["cpu", "cuda"]:
-    """The GPU when the workspace grants one and this node has one; else the CPU (a job never fails for it)."""
-    return "cuda" if gpus > 0 and Path("/dev/nvidia0").exists() else "cpu"
-
-
-def _labels(frame: pd.DataFrame, label_column: str, classes: tuple[str, ...]) -> np.ndarray:
-    lookup = {c: i for i, c in enumerate(classes)}
-    return np.array([lookup[str(v)] for v in frame[label_column]], dtype=np.int64)
 
 
 def _score(
@@ -188,7 +138,6 @@ def _score(
 
 
 def _run_row(session: Any, submission_id: int, phase: str) -> Run:
-    from sqlalchemy import select
 
     run = session.scalar(select(Run).where(Run.submission_id == submission_id, Run.phase == phase))
     assert run is not None
@@ -259,7 +208,7 @@ def _finish(platform: Platform, submission_id: int, y_holdout: np.ndarray) -> No
         submission = session.get(Submission, submission_id)
         if submission is None or submission.status in TERMINAL:
             return
-        _settle(session, submission)
+        settle(session, submission)
         workspace = session.get(Workspace, submission.workspace_id)
         assert workspace is not None
         try:
@@ -271,59 +220,3 @@ def _finish(platform: Platform, submission_id: int, y_holdout: np.ndarray) -> No
             submission.board = {**(submission.board or {}), "transfer": paired}
         ladder.decide(platform, session, submission)
     log.info("submission %s finished", submission_id)
-
-
-def give_up_submission(session: Session, job: Job, reason: GiveUpReason) -> None:
-    """Give-up hook of the `evaluate` job (in the transaction that fails the job for good).
-
-    Nothing escapes the handler for a model's fault (those are run outcomes, stored with their
-    code), so an exception, attempts used up or a worker that died on the last attempt are all
-    platform faults: every run not yet ended fails with PLATFORM_ERROR, then the submission is
-    settled like any other. The details stay in `jobs.last_error`, for the owner.
-    """
-    submission = session.get(Submission, int(job.payload["submission_id"]))
-    if submission is None or submission.status in TERMINAL:
-        return
-    error = asdict(PublicError(PLATFORM_ERROR))
-    for run in _runs(session, submission.id):
-        if run.status not in TERMINAL:
-            run.status, run.public_error, run.finished_at = "failed", error, datetime.now(UTC)
-    _settle(session, submission, reason=reason)
-    log.warning("submission %s ended by a platform fault (%s)", submission.id, reason)
-
-
-def _settle(session: Session, submission: Submission, *, reason: GiveUpReason | None = None) -> None:
-    """The one transition of a submission to a terminal state, from its (ended) runs.
-
-    Succeeded when the baseline was scored, else failed; its public error is the first failed
-    run's, in phase order (so a model's own error wins over a platform fault that came after it).
-    Quota and compute follow from this state (service.workspaces.usage): a submission that failed
-    with PLATFORM_ERROR ran no phase to an outcome, so it released no score, was charged no
-    compute and does not count against the quota.
-    """
-    runs = _runs(session, submission.id)
-    baseline_ok = any(r.phase == "baseline" and r.status == "succeeded" for r in runs)
-    submission.status = "succeeded" if baseline_ok else "failed"
-    failed = [r for r in runs if r.status == "failed"]
-    submission.public_error = failed[0].public_error if failed else None
-    submission.finished_at = datetime.now(UTC)
-    submission.board = board_of(session, submission.id)
-    payload: dict[str, Any] = {
-        "runs": {r.phase: r.status for r in runs},
-        "pflop": round(submission.compute_pflop, 6),
-    }
-    if reason is not None:
-        payload |= {"code": PLATFORM_ERROR, "reason": reason}
-    audit.append(
-        session,
-        actor="worker",
-        action=f"submission.{submission.status}",
-        target=f"submission:{submission.id}",
-        payload=payload,
-    )
-
-
-def _runs(session: Session, submission_id: int) -> list[Run]:
-    """The submission's runs in phase order."""
-    runs = session.scalars(select(Run).where(Run.submission_id == submission_id)).all()
-    return sorted(runs, key=lambda r: PHASES.index(r.phase) if r.phase in PHASES else len(PHASES))

@@ -22,7 +22,8 @@ from sqlalchemy.orm import Session
 from cohortbench.errors import NotFoundError, ValidationError
 from cohortbench.service.access import get_workspace, require
 from cohortbench.service.platform import Platform
-from cohortbench.service.workspaces import categories_of, latest_version, store_version
+from cohortbench.service.workspaces import latest_version, store_version
+from cohortbench.service.workspaces.notes import notes_of
 from cohortbench.store import audit
 from cohortbench.store.models import CohortVersion, User, Workspace
 from cohortbench.workspaces import split_holdout, validate_cohort
@@ -70,7 +71,7 @@ def grow(
         label_column=workspace.label_column,
         classes=tuple(workspace.classes),
         holdout_fraction=current.holdout_fraction,
-        categories=categories_of(workspace),
+        categories=notes_of(workspace).categories,
     )
     if resplit:
         holdout = split_holdout(table, holdout_fraction=current.holdout_fraction, seed=current.split_seed)

@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 from cohortbench.privacy import ladder_decision
 from cohortbench.scoring.calibration import row_log_loss
 from cohortbench.service.platform import Platform
-from cohortbench.service.workspaces import load_cohort, rules_of
+from cohortbench.service.workspaces import load_cohort
+from cohortbench.service.workspaces.rules import rules_of
 from cohortbench.store import audit
 from cohortbench.store.models import CohortVersion, LeaderboardRelease, Run, Submission, Workspace
 

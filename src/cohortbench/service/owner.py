@@ -104,7 +104,8 @@ def schema_twin(platform: Platform, session: Session, *, actor: User, name: str)
     what `cohortbench check --workspace NAME` synthesises fake data from."""
     from cohortbench.cohorts.io import read_parquet
     from cohortbench.privacy.twin import SchemaTwin
-    from cohortbench.service.workspaces import categories_of, latest_version
+    from cohortbench.service.workspaces import latest_version
+    from cohortbench.service.workspaces.notes import notes_of
     from cohortbench.workspaces import apply_categories
 
     workspace, role = get_workspace(session, actor, name)
@@ -112,7 +113,7 @@ def schema_twin(platform: Platform, session: Session, *, actor: User, name: str)
     version = latest_version(session, workspace)
     # the whole version as stored (one read): the twin is order-free, so no split and re-join copies
     frame = apply_categories(
-        read_parquet(platform.artifacts.path(version.data_artifact)), categories_of(workspace)
+        read_parquet(platform.artifacts.path(version.data_artifact)), notes_of(workspace).categories
     )
     twin = SchemaTwin.from_frame(
         frame,

@@ -1,32 +1,28 @@
 """The owner-side read model of submissions and leaderboards: exact numbers, never sent as they are.
 
 Everything here is what the owner may see. What a contributor sees is built from these views by
-the one release step, `service.release`, into the typed models of `service.public`.
+the one release step, `service.release`, into the typed models of `service.public`. What the
+worker stores for the leaderboard (`Submission.board`) is written by service/board_record.py.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from pydantic_core import from_json
-from sqlalchemy import Connection, Text, cast, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cohortbench.sandbox import Limits
-from cohortbench.scoring import Result, registry
 from cohortbench.service.access import get_workspace
+from cohortbench.service.board_record import _decode, _text, board_of
 from cohortbench.service.submissions import get_submission, runs_of
-from cohortbench.service.workspaces import latest_version, rules_of
+from cohortbench.service.workspaces import latest_version
+from cohortbench.service.workspaces.rules import rules_of
 from cohortbench.store.models import Result as ResultRow
 from cohortbench.store.models import Run, Submission, User, Workspace
-from cohortbench.workspaces import Resources, leaderboard_released
-
-HEADLINE_METRICS = registry.HEADLINE_METRICS
-BOARD_KEYS: tuple[str, ...] = (*HEADLINE_METRICS, "ece", "support")  # what a row may show of a headline
+from cohortbench.workspaces import leaderboard_released
 
 
 @dataclass(frozen=True)
@@ -76,23 +72,6 @@ class Board:
     n_holdout: int
     entries: list[Entry]
     version: int | None = None  # the cohort version the board is restricted to, if any
-
-
-def limits_for(resources: Resources) -> Limits:
-    """Sandbox limits of one job from the workspace's resources."""
-    return Limits(memory_bytes=int(resources.memory_gb * 1024**3))
-
-
-def headline_of(result: Result) -> dict[str, Any]:
-    """The small set of numbers a leaderboard row needs, with their 95% intervals."""
-    out: dict[str, Any] = {}
-    for name in HEADLINE_METRICS:
-        est = getattr(result.headline, name)
-        out[name] = {"value": est.value, "low": est.low, "high": est.high}
-    out["ece"] = result.calibration.ece_equal_width
-    out["per_class_recall"] = {pc.name: pc.recall.value for pc in result.per_class}
-    out["support"] = {pc.name: pc.support for pc in result.per_class}
-    return out
 
 
 def interval_of(
@@ -201,37 +180,6 @@ class Entry:
     rerun_of: int | None = None
 
 
-def board_of(session: Session | Connection, submission_id: int) -> dict[str, Any]:
-    """What the leaderboard shows of a submission's runs, kept on it as `Submission.board`.
-
-    Each phase's headline cut to BOARD_KEYS, CPU and GPU seconds summed in run order, the last
-    parameter count given. The worker writes it when the submission finishes, so that the board
-    reads one small document per row, not every run's resources and result.
-    """
-    query = (
-        select(Run.phase, _text(Run.resources), _text(ResultRow.headline))
-        .outerjoin(ResultRow, ResultRow.run_id == Run.id)
-        .where(Run.submission_id == submission_id)
-        .order_by(Run.id)
-    )
-    headlines: dict[str, dict[str, Any]] = {}
-    cpu_seconds = gpu_seconds = 0.0
-    n_parameters = None
-    for phase, resources_text, headline_text in session.execute(query).all():
-        resources, headline = _decode(resources_text) or {}, _decode(headline_text)
-        if headline is not None:
-            headlines[phase] = {key: headline[key] for key in BOARD_KEYS if key in headline}
-        cpu_seconds += float(resources.get("cpu_seconds") or 0.0)
-        gpu_seconds += float(resources.get("gpu_seconds") or 0.0)
-        n_parameters = resources.get("n_parameters") or n_parameters
-    return {
-        "headlines": headlines,
-        "cpu_seconds": cpu_seconds,
-        "gpu_seconds": gpu_seconds,
-        "n_parameters": n_parameters,
-    }
-
-
 def _entries(
     session: Session,
     workspace: Workspace,
@@ -281,19 +229,3 @@ def _original_contributor(session: Session, submission_id: int) -> str:
         .where(Submission.id == submission_id)
     ).first()
     return "?" if row is None else str(row[0] or row[1])
-
-
-def _text(column: Any) -> Any:
-    """A JSON column as its stored text (PostgreSQL's json keeps the text as written), for `_decode`."""
-    return cast(column, Text)
-
-
-def _decode(text: str | None) -> Any:
-    """A JSON column read as text: pydantic-core's parser, several times faster than json.loads on
-    these float-heavy documents, with the same values; json.loads for what it refuses."""
-    if text is None:
-        return None
-    try:
-        return from_json(text)
-    except ValueError:  # e.g. a lone surrogate escape, which json.loads accepts
-        return json.loads(text)

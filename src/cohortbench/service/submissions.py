@@ -15,7 +15,8 @@ from cohortbench.errors import ConflictError, NotFoundError, ValidationError
 from cohortbench.jobs import queue
 from cohortbench.service.access import get_workspace, require, role_in
 from cohortbench.service.platform import Platform
-from cohortbench.service.workspaces import latest_version, rules_of, team_of, usage
+from cohortbench.service.workspaces import latest_version, team_of, usage
+from cohortbench.service.workspaces.rules import rules_of
 from cohortbench.store import audit
 from cohortbench.store.models import Job, Run, Submission, User, Workspace
 from cohortbench.workspaces import check_can_submit

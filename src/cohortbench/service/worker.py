@@ -8,8 +8,9 @@ from functools import partial
 from cohortbench.jobs import JobKind, Worker
 from cohortbench.jobs.embedded import start_background_worker
 from cohortbench.jobs.executors import Executor
-from cohortbench.service.evaluation import evaluate_submission, give_up_submission
+from cohortbench.service.evaluation import evaluate_submission
 from cohortbench.service.platform import Platform
+from cohortbench.service.settlement import give_up_submission
 from cohortbench.service.submissions import EVALUATE_JOB
 
 

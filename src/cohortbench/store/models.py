@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -132,6 +133,9 @@ class Workspace(Base):
     published_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     resources: Mapped[dict[str, Any]] = mapped_column(default=dict)
     feature_groups: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # the rules without a column of their own (service/workspaces/rules.py reads and writes them)
+    rules: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default=text("'{}'"))
+    # no rule: the cohort's notes and the EDA cache (service/workspaces/notes.py)
     settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
     dataset_id: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
@@ -184,7 +188,7 @@ class Submission(Base):
     compute_pflop: Mapped[float] = mapped_column(Float, default=0.0)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[dt.datetime | None] = mapped_column(default=None)
-    # What the leaderboard shows of its runs (service.results.board_of), written when it finishes.
+    # What the leaderboard shows of its runs (service.board_record.board_of), written when it finishes.
     board: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     # The owner's re-evaluation of that (contributor's) submission on another cohort version; charged
     # to the owner, never shown to contributors (service.rerun).

@@ -15,6 +15,7 @@ from cohortbench.service import drift, eda, holdup, release, submissions
 from cohortbench.service.access import get_workspace
 from cohortbench.service.platform import Platform
 from cohortbench.service.public import IntervalOut, SubmissionOut, SubmissionOwner
+from cohortbench.service.workspaces.notes import notes_of
 from cohortbench.store.models import User, Workspace
 from cohortbench.web import figures
 from cohortbench.web.sorting import sort_rows
@@ -26,13 +27,13 @@ FEATURES_PER_PAGE = 50  # in the list of every feature
 
 def class_labels(workspace: Workspace) -> dict[str, str]:
     """Display names of the classes ("3" -> "3 · severe") when the owner set `class_labels`, else the names."""
-    given = (workspace.settings or {}).get("class_labels") or {}
+    given = notes_of(workspace).class_labels
     return {c: f"{c} · {given[c]}" if c in given and given[c] != c else c for c in workspace.classes}
 
 
 def critical_label(workspace: Workspace) -> str:
     """The critical-class recall column's title: "Severe DILI recall" when named, else "Recall of class 3"."""
-    given = (workspace.settings or {}).get("class_labels") or {}
+    given = notes_of(workspace).class_labels
     critical = workspace.critical_class or ""
     return f"{given[critical]} recall" if critical in given else f"Recall of class {critical}"
 
@@ -179,7 +180,7 @@ def leaderboard_page(
     if ctx["role"] == "owner" and ctx["versions"].count > 1:
         series = holdup.holds_up(platform, session, actor=user, name=name)
         ctx.update(holdup=series, holdup_chart=figures.holdup(series, ctx["metric_label"]))
-    rows, sort_key, descending = sort_rows(board.rows, sort, order)
+    rows, sort_key, descending = sort_rows(board.rows, sort, order, board.metric)
     ctx.update(
         board=board,
         rows=rows,
