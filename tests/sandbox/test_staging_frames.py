@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cohortbench.sandbox.staging import write_frame
+from cohortbench.sandbox.frames import write_frame
 
 RNG = np.random.default_rng(0)
 NUMERIC = pd.DataFrame(

@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from cohortbench.errors import ValidationError
+from cohortbench.sandbox.frames import READ_COLUMNS, read_frame
 
 SUFFIXES = (".csv", ".parquet")
 
@@ -32,27 +33,10 @@ def save_frame(frame: pd.DataFrame, path: Path) -> None:
         raise ValidationError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
-READ_COLUMNS = 2_000
-
-
 def read_parquet(path: Path, *, chunk_columns: int = READ_COLUMNS) -> pd.DataFrame:
-    """pd.read_parquet's frame, read `chunk_columns` columns at a time.
-
-    Arrow decodes a wide file (20,000 columns) with buffers of several times the table's size:
-    1.4 GB for a 160 MB table read whole, 0.4 GB in chunks of 4,000 columns. The chunks are put
-    side by side without consolidating them into one block (no second copy).
-    """
-    import pyarrow.parquet as pq
-
-    handle = pq.ParquetFile(path)
-    names = handle.schema_arrow.names
-    if len(names) <= chunk_columns:
-        return pd.read_parquet(path, engine="pyarrow")
-    parts: list[pd.DataFrame] = [
-        handle.read(columns=names[i : i + chunk_columns]).to_pandas(self_destruct=True)
-        for i in range(0, len(names), chunk_columns)
-    ]
-    return pd.concat(parts, axis=1)
+    """pd.read_parquet's frame, read `chunk_columns` columns at a time (sandbox.frames.read_frame,
+    which the sandbox's entry uses too)."""
+    return read_frame(path, chunk_columns=chunk_columns)
 
 
 def load_frame(path: Path) -> pd.DataFrame:

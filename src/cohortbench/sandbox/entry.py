@@ -34,6 +34,7 @@ from cohortbench.bundles.plan import Plan
 from cohortbench.sandbox import outputs as out
 from cohortbench.sandbox import permuting, pipes
 from cohortbench.sandbox.errors import code_for_exception
+from cohortbench.sandbox.frames import read_frame
 
 
 def _predict(model: Any, frame: pd.DataFrame, n_classes: int) -> np.ndarray:
@@ -55,11 +56,12 @@ def run(job_dir: Path, phase: str) -> None:
     bundle_dir = job_dir / "bundle"
     job = json.loads((input_dir / "job.json").read_text())
     classes = list(job["classes"])
-    holdout = pd.read_parquet(input_dir / "holdout.parquet")
+    holdout = read_frame(input_dir / "holdout.parquet")
     model = _load(bundle_dir)
     losses: list[float] = []
     if job["phase"] == "finetune":
-        train = pd.read_parquet(input_dir / "train.parquet")
+        # in column chunks, like the holdout: a wide table read whole peaks at several times its size
+        train = read_frame(input_dir / "train.parquet")
         labels = np.load(input_dir / "train_labels.npy", allow_pickle=False)
         plan = Plan.from_dict(job["plan"])
         losses = [

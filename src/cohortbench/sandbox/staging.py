@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from cohortbench.errors import ValidationError
 from cohortbench.sandbox.bwrap import Mounts
+from cohortbench.sandbox.frames import write_frame
 from cohortbench.sandbox.runs import RunRequest
 
 JOB_FILE = "job.json"
@@ -102,28 +102,6 @@ def stage_phase(request: RunRequest, roots: Mounts, *, uid: int) -> Mounts:
     if os.geteuid() == 0:
         os.chown(mounts.output_dir, uid, uid)
     return mounts
-
-
-def write_frame(frame: pd.DataFrame, path: Path) -> None:
-    """`frame` as Parquet, read back by the entry with the same columns and dtypes.
-
-    A frame of plain numeric columns (every wide omics cohort) goes to Arrow column by column from
-    numpy and is written without dictionaries or statistics: pandas' own `to_parquet` spends most of
-    its time on per-column metadata (22 s against 2 s for 1,000 x 20,000 float32 genes), and plain
-    numpy dtypes read back as themselves without it. Anything else (categories, nullable or string
-    columns) keeps pandas' writer and its metadata.
-    """
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    numeric = all(isinstance(d, np.dtype) and d.kind in "fiub" for d in frame.dtypes)
-    if not numeric or not frame.columns.is_unique or not all(isinstance(c, str) for c in frame.columns):
-        frame.to_parquet(path, index=False)
-        return
-    table = pa.Table.from_arrays(
-        [pa.array(frame[c].to_numpy()) for c in frame.columns], names=list(frame.columns)
-    )
-    pq.write_table(table, path, use_dictionary=False, write_statistics=False)
 
 
 def _make_readable(root: Path) -> None:
