@@ -66,7 +66,10 @@ def worker(
 
         executor = RayExecutor(address, warm=warm)
     else:
-        executor = LocalExecutor(warm, unsafe_no_sandbox=platform.settings.unsafe_no_sandbox)
+        # the pool's folders go under the worker's scratch: staged inputs stay beside the cohort,
+        # and a killed worker's are removed by the next one (sandbox.scratch)
+        root = platform.scratch.mkdtemp("warm-") if warm > 0 else None
+        executor = LocalExecutor(warm, unsafe_no_sandbox=platform.settings.unsafe_no_sandbox, root=root)
     try:
         make_worker(platform, lease_seconds=lease_seconds, executor=executor).run(max_jobs=max_jobs or None)
     finally:

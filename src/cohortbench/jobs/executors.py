@@ -47,10 +47,11 @@ class Executor(Protocol):
 
 class LocalExecutor:
     """Phases run in a sandbox on this machine; with `warm` > 0, in a warm sandbox of a pool of that
-    size when one fits (sandbox.warm.WarmPool), else started cold as before."""
+    size when one fits (sandbox.warm.WarmPool), else started cold as before. `root` is where the
+    pool's folders go (the worker's scratch, sandbox.scratch; a temporary folder if None)."""
 
-    def __init__(self, warm: int = 0, *, unsafe_no_sandbox: bool = False) -> None:
-        self.pool = WarmPool(warm, unsafe_no_sandbox=unsafe_no_sandbox) if warm > 0 else None
+    def __init__(self, warm: int = 0, *, unsafe_no_sandbox: bool = False, root: Path | None = None) -> None:
+        self.pool = WarmPool(warm, root=root, unsafe_no_sandbox=unsafe_no_sandbox) if warm > 0 else None
 
     def session(
         self,

@@ -81,7 +81,7 @@ def _node_pool(warm: int, unsafe: bool) -> WarmPool | None:
         return None
     key = (warm, unsafe)
     if key not in _NODE_POOLS:
-        _NODE_POOLS[key] = WarmPool(warm, unsafe_no_sandbox=unsafe)
+        _NODE_POOLS[key] = WarmPool(warm, root=_node_scratch().mkdtemp("warm-"), unsafe_no_sandbox=unsafe)
     return _NODE_POOLS[key]
 
 
