@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -29,15 +30,17 @@ class Platform:
     artifacts: ArtifactStore
     boards: BoardCache = field(default_factory=BoardCache)  # released leaderboards (service.board_cache)
     _scratch: Scratch | None = field(default=None, init=False, repr=False)
+    _scratch_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     @property
     def scratch(self) -> Scratch:
         """This process's sandbox job folders, under the data directory (they hold cohort data while a
         phase runs, so they live where the cohort does, not in a shared /tmp); opened on first use,
         which also removes what a killed worker left (sandbox.scratch)."""
-        if self._scratch is None:
-            self._scratch = Scratch(self.settings.data_dir / "scratch")
-        return self._scratch
+        with self._scratch_lock:  # the embedded worker's threads may ask at once
+            if self._scratch is None:
+                self._scratch = Scratch(self.settings.data_dir / "scratch")
+            return self._scratch
 
     @classmethod
     def open(cls, settings: Settings | None = None) -> Platform:
@@ -62,6 +65,8 @@ class Platform:
                 raise
 
     def close(self) -> None:
-        if self._scratch is not None:
-            self._scratch.close()
+        with self._scratch_lock:
+            if self._scratch is not None:
+                self._scratch.close()
+                self._scratch = None
         self.engine.dispose()
