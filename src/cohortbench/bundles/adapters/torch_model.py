@@ -90,13 +90,15 @@ class TorchModel:
     def _counted_once(self, key: tuple[Any, ...], work: Callable[[], Any]) -> Any:
         """`work`, counted only the first time for `key` (its kind and input shape; see the module
         docstring); later calls add the first count."""
-        if key not in self._flops_by_shape:
+        # setdefault: a contributor's subclass may override __init__ without calling ours
+        known: dict[tuple[Any, ...], int] = self.__dict__.setdefault("_flops_by_shape", {})
+        if key not in known:
             before = self.flop_count or 0
             result = self._counted(work)
-            self._flops_by_shape[key] = (self.flop_count or 0) - before
+            known[key] = (self.flop_count or 0) - before
             return result
         result = work()
-        self.flop_count = (self.flop_count or 0) + self._flops_by_shape[key]
+        self.flop_count = (self.flop_count or 0) + known[key]
         return result
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
