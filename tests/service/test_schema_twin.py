@@ -194,3 +194,11 @@ def test_withheld_percentiles_fall_back_to_released_means_or_a_standard_range() 
     assert z.kind == "binary" and z.ranges == {"a": (0.3, 0.3), "b": (0.3, 0.3)}
     assert twin.class_shares == {"a": 0.6, "b": None} and twin.n_records == 1200
     assert SchemaTwin.from_dict(twin.model_dump()).synthesize(20)["z"].isin([0, 1]).all()
+
+
+def test_members_are_told_no_integer_width() -> None:
+    """A narrow integer type bounds every record (uint8: all within 0..255): members get int64."""
+    from cohortbench.service.schema import public_dtype
+
+    assert [public_dtype(d) for d in ("uint8", "int16", "int32", "int64")] == ["int64"] * 4
+    assert [public_dtype(d) for d in ("float32", "float64", "bool")] == ["float32", "float64", "bool"]

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
 from sqlalchemy.orm import Session
 
 from cohortbench.privacy.released import round_significant
@@ -87,7 +88,18 @@ def feature_dtypes(platform: Platform, session: Session, workspace: Workspace) -
 
     version = latest_version(session, workspace)
     empty = pq.read_schema(platform.artifacts.path(version.data_artifact)).empty_table().to_pandas()
-    return {str(name): found for name, dtype in empty.dtypes.items() if (found := numeric_dtype(dtype))}
+    return {
+        str(name): public_dtype(found)
+        for name, dtype in empty.dtypes.items()
+        if (found := numeric_dtype(dtype))
+    }
+
+
+def public_dtype(name: str) -> str:
+    """The dtype members are told: floats and bool as stored, every integer as int64. A narrow integer
+    type bounds every record's value (uint8: all within 0..255), which the released percentiles do
+    not; a model given int64 in `check` reads uint8 on the real data the same way."""
+    return "int64" if np.dtype(name).kind in "iu" else name
 
 
 def twin_from_eda(
