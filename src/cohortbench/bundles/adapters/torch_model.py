@@ -55,7 +55,6 @@ class TorchModel:
         self.module = module
         self.device = "cpu"
         self.flop_count: int | None = 0
-        self._flops_by_shape: dict[tuple[Any, ...], int] = {}
         self.n_parameters: int | None = sum(int(p.numel()) for p in module.parameters())
 
     @classmethod
@@ -90,7 +89,7 @@ class TorchModel:
     def _counted_once(self, key: tuple[Any, ...], work: Callable[[], Any]) -> Any:
         """`work`, counted only the first time for `key` (its kind and input shape; see the module
         docstring); later calls add the first count."""
-        # setdefault: a contributor's subclass may override __init__ without calling ours
+        # kept on the instance, made on first use: a contributor's subclass may skip our __init__
         known: dict[tuple[Any, ...], int] = self.__dict__.setdefault("_flops_by_shape", {})
         if key not in known:
             before = self.flop_count or 0
