@@ -52,16 +52,21 @@ def _daemon(token: str, fork: str = "os.fork()") -> str:
     """Model code that leaves a double-forked, setsid daemon named `token` sleeping forever: it holds
     stdout and stderr (and, forked by `libc.fork()`, which skips Python's at-fork hooks, the control
     pipes too)."""
+    # the phase returns only once the grandchild has named itself: the host freezes the whole tree
+    # when the phase says "done", and a daemon frozen before its rename could not be found
     return textwrap.dedent(f"""
     import ctypes
     libc = ctypes.CDLL(None)
+    named_r, named_w = os.pipe()
     if {fork} == 0:
         os.setsid()
         if {fork} == 0:
             open('/proc/self/comm', 'w').write({token!r})
+            os.write(named_w, b"x")
             while True:
                 time.sleep(1)
         os._exit(0)
+    os.read(named_r, 1)
     """)
 
 
@@ -185,10 +190,6 @@ def test_a_daemon_holding_the_control_pipes_through_the_freeze_is_torn_down(
     )
     with SandboxSession(base.bundle_dir, tmp_path / "w") as box:
         first = box.run(base)
-        # the grandchild names itself after the baseline returned, as soon as it gets a CPU
-        deadline = time.monotonic() + 10
-        while not _named(token) and time.monotonic() < deadline:
-            time.sleep(0.05)
         assert _named(token), "the daemon was not started"
         second, seconds = _timed(lambda: box.run(fine, last=True))
         assert not _named(token), "the daemon outlived its sandbox"
