@@ -23,6 +23,7 @@ from hypothesis.configuration import set_hypothesis_home_dir
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from cohortbench.bundles.adapters.sklearn_model import skops_io
 from cohortbench.store.db import make_engine, migrate, session_factory
 from cohortbench.store.models import CohortVersion, Run, Submission, User, Workspace
 from tests.artifacts import ARTIFACTS
@@ -31,6 +32,9 @@ PG_TEMPLATE_DB = "cb_template"
 _db_counter = itertools.count()
 
 set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "cohortbench-hypothesis")  # not ./.hypothesis
+# skops as the sandboxes import it (without its default estimator list, which imports all of
+# scikit-learn): every later `import skops.io` of a test gets this module, 4 s sooner per process
+skops_io()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import skops.io as sio
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import cross_val_score
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
+from cohortbench.bundles.adapters.sklearn_model import skops_io
 from cohortbench.cohorts import get_spec
 
 
@@ -28,7 +28,7 @@ def build_internal_bundle(train: pd.DataFrame, folder: Path) -> Path:
     claimed = float(cross_val_score(model, train[genes], y, cv=5, scoring="f1_macro").mean())
     model.fit(train[genes], y)
     (folder / "weights").mkdir(parents=True, exist_ok=True)
-    sio.dump(model, folder / "weights" / "model.skops")
+    skops_io().dump(model, folder / "weights" / "model.skops")
     (folder / "cohortbench.toml").write_text(
         'name = "internal-genes-lr"\nframework = "sklearn"\n'
         'description = "Internal team: logistic regression on the 200 raw genes."\n'
