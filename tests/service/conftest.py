@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 import skops.io
 from fastapi.testclient import TestClient
+from safetensors.numpy import save_file
 from sklearn.linear_model import LogisticRegression
 
 from cohortbench.api import create_app
@@ -20,6 +21,7 @@ from cohortbench.service import Platform, Settings, users, workspaces
 from cohortbench.workspaces import Rules
 
 CLASSES = ("low", "mid", "high")
+SOFTMAX = Path(__file__).resolve().parents[2] / "examples" / "templates" / "softmax.py"
 
 
 def tiny_cohort(seed: int = 0, n_per_class: int = 80) -> pd.DataFrame:
@@ -33,15 +35,35 @@ def tiny_cohort(seed: int = 0, n_per_class: int = 80) -> pd.DataFrame:
     return frame.sample(frac=1.0, random_state=seed).reset_index(drop=True)
 
 
-def make_bundle(folder: Path, *, seed: int = 1, name: str = "tiny-lr", claimed: float = 0.9) -> Path:
-    """A zero-code sklearn bundle pretrained on a shifted copy of the tiny cohort."""
+def make_bundle(
+    folder: Path, *, seed: int = 1, name: str = "tiny-lr", claimed: float = 0.9, framework: str = "python"
+) -> Path:
+    """A bundle holding a logistic regression pretrained on a shifted copy of the tiny cohort.
+
+    By default the "python" framework: examples/templates/softmax.py (a numpy softmax regression)
+    with the fitted coefficients, fine-tuned by gradient descent. `framework="sklearn"` writes the
+    estimator itself as a zero-code skops bundle, refitted by its fine-tune. The service tests test
+    the service, so they default to python: a sandbox that loads skops imports scikit-learn and
+    SciPy, 2.7 s of CPU, more than the whole of a tiny python submission.
+    """
     frame = tiny_cohort(seed)
     x = frame[[f"f{i}" for i in range(6)]].to_numpy() + 0.3
     y = np.array([CLASSES.index(v) for v in frame["label"]])
+    estimator = LogisticRegression(max_iter=300).fit(x, y)
     (folder / "weights").mkdir(parents=True)
-    skops.io.dump(LogisticRegression(max_iter=300).fit(x, y), folder / "weights" / "model.skops")
+    if framework == "sklearn":
+        skops.io.dump(estimator, folder / "weights" / "model.skops")
+        manifest, plan = 'framework = "sklearn"', "epochs = 1"
+    else:
+        shutil.copyfile(SOFTMAX, folder / "model.py")
+        arrays = {"mean": np.zeros(6), "scale": np.ones(6), "bias": estimator.intercept_}
+        save_file(
+            {**arrays, "weight": np.ascontiguousarray(estimator.coef_.T)},
+            folder / "weights" / "model.safetensors",
+        )
+        manifest, plan = 'framework = "python"\nentry = "model:Model"', "epochs = 20\nlearning_rate = 0.2"
     (folder / "cohortbench.toml").write_text(
-        f'name = "{name}"\nframework = "sklearn"\nclaimed = {{ macro_f1 = {claimed} }}\n[plan]\nepochs = 1\nseed = 0\n'
+        f'name = "{name}"\n{manifest}\nclaimed = {{ macro_f1 = {claimed} }}\n[plan]\n{plan}\nseed = 0\n'
     )
     return folder
 

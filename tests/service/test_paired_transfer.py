@@ -96,7 +96,7 @@ def test_the_model_size_its_adapter_counted_reaches_the_owner_only(
     from tests.service.conftest import make_bundle
 
     alice = deployment.client("alice")
-    sub = _finished(deployment, alice, make_bundle(tmp_path / "lr"))
+    sub = _finished(deployment, alice, make_bundle(tmp_path / "lr", framework="sklearn"))
     with deployment.platform.session() as session:
         runs = session.scalars(select(Run).where(Run.submission_id == sub.id)).all()
         # LogisticRegression on 6 features, 3 classes: 3 x 6 coefficients + 3 intercepts
