@@ -127,13 +127,15 @@ def test_a_cancel_is_noticed_within_the_cancel_poll_however_long_the_lease(
 
 def test_the_heartbeat_keeps_a_long_job_s_lease(sessions: sessionmaker[Session]) -> None:
     def slow(ctx: JobContext) -> None:
-        time.sleep(1.0)  # over three leases long
+        time.sleep(2.5)  # over two leases long
 
     job_id = _enqueue(sessions)
-    worker = Worker(sessions, {"work": slow}, lease_seconds=0.3)
+    # a lease of 1 s (a beat every 0.33 s): with 0.3 s, a beat delayed 0.2 s on a loaded machine
+    # let the lease lapse and the job be stolen
+    worker = Worker(sessions, {"work": slow}, lease_seconds=1.0)
     thread = threading.Thread(target=worker.run_once)
     thread.start()
-    time.sleep(0.6)
+    time.sleep(1.4)
     assert Worker(sessions, {"work": slow}).run_once() is False  # lease renewed: nothing to steal
     thread.join(10)
     job = _job(sessions, job_id)

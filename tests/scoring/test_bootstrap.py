@@ -89,12 +89,19 @@ def test_resamples_are_stratified_and_seeded(dili: Holdout) -> None:
     assert chunk_size(100_000, 2000) < 2000 and chunk_size(320, 2000) == 2000
 
 
-def _scipy_interval(h: Holdout, name: str, boot: np.ndarray, method: str) -> tuple[float, float]:
-    """scipy.stats.bootstrap on our distribution (bootstrap_result=...), its own jackknife for BCa."""
+def _scipy_interval(
+    h: Holdout, name: str, boot: np.ndarray, method: str, seen: dict[bytes, dict[str, float]]
+) -> tuple[float, float]:
+    """scipy.stats.bootstrap on our distribution (bootstrap_result=...), its own jackknife for BCa.
+
+    `seen` keeps sklearn's values per row set: every metric's jackknife drops the same rows."""
 
     def statistic(idx: np.ndarray, axis: int = -1) -> np.ndarray:
         rows = np.atleast_2d(idx)
-        values = [_sk_metrics(h, r)[name] for r in rows]
+        for r in rows:
+            if r.tobytes() not in seen:
+                seen[r.tobytes()] = _sk_metrics(h, r)
+        values = [seen[r.tobytes()][name] for r in rows]
         return np.asarray(values if idx.ndim > 1 else values[0])
 
     res = stats.bootstrap(
@@ -111,16 +118,17 @@ def _scipy_interval(h: Holdout, name: str, boot: np.ndarray, method: str) -> tup
 
 def test_percentile_and_bca_match_scipy_bootstrap() -> None:
     h, checked = dili_like(n=60, seed=1), set()
+    seen: dict[bytes, dict[str, float]] = {}
     r = score(h.y, h.proba, classes=h.classes, critical_class="severe", n_resamples=400, seed=9)
-    d = _draws(h, 400, 9)
+    d, again = _draws(h, 400, 9), _draws(h, 400, 9)
     for name in ("macro_f1", "accuracy", "log_loss", "brier", "critical_recall", "auc/0"):
         est = r.headline.critical_roc_auc if name == "auc/0" else getattr(r.headline, name)
-        assert np.array_equal(d.boot[name], _draws(h, 400, 9).boot[name])
-        pct = _scipy_interval(h, name, d.boot[name], "percentile")
+        assert np.array_equal(d.boot[name], again.boot[name])
+        pct = _scipy_interval(h, name, d.boot[name], "percentile", seen)
         assert abs(est.percentile.low - pct[0]) <= TOL and abs(est.percentile.high - pct[1]) <= TOL, name
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            bca = _scipy_interval(h, name, d.boot[name], "BCa")
+            bca = _scipy_interval(h, name, d.boot[name], "BCa", seen)
         if np.isnan(bca).any():  # scipy: degenerate; ours: no BCa, fall back to percentile
             assert est.bca is None, name
             if name not in ("accuracy", "critical_recall"):
