@@ -8,6 +8,7 @@ from scipy.stats import binomtest
 from sklearn import metrics as skm
 
 from cohortbench.scoring import score
+from cohortbench.scoring.exact import exact_interval
 from scoring.holdouts import CLASSES_2, CLASSES_4
 
 
@@ -127,6 +128,18 @@ def test_exact_intervals_match_scipy_for_every_proportion() -> None:
             )
     ci = binomtest(int((pred == y).sum()), 200).proportion_ci(method="exact")
     assert (r.headline.accuracy.low, r.headline.accuracy.high) == pytest.approx((ci.low, ci.high), abs=1e-12)
+
+
+@pytest.mark.parametrize("confidence", [0.9, 0.95, 0.99])
+def test_the_beta_quantile_interval_is_scipys_exact_binomial_interval(confidence: float) -> None:
+    """exact_interval's closed form against scipy's root finding, 0 and n successes included."""
+    for n in (*range(1, 41), 75, 320, 1600):
+        for k in sorted({0, 1, n // 3, n // 2, n - 1, n}):
+            ci = binomtest(k, n).proportion_ci(confidence_level=confidence, method="exact")
+            interval = exact_interval(k, n, confidence)
+            assert interval is not None
+            assert (interval.low, interval.high) == pytest.approx((ci.low, ci.high), abs=1e-12), (k, n)
+    assert exact_interval(0, 0, confidence) is None
 
 
 def test_operating_points_carry_their_cells_and_the_critical_curves_match_sklearn() -> None:
