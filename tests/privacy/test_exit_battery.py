@@ -30,6 +30,7 @@ from cohortbench.privacy.channels import ALLOWED_EXCEPTIONS, COMPUTE_LEVELS
 from cohortbench.service import Platform, Settings, users, workspaces
 from cohortbench.workspaces import Rules, split_holdout
 from cohortbench.workspaces.cohort import CohortTable
+from tests.cli_runner import invoke
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.slow]
 if shutil.which("bwrap") is None:  # the Makefile installs it; without it the sandbox cannot run
@@ -318,7 +319,8 @@ def test_no_json_field_escapes_the_public_model(battery: Battery) -> None:
 
 
 def test_the_cli_prints_no_canary(battery: Battery) -> None:
-    """`cohortbench results` and `leaderboard` against a real server on the same deployment."""
+    """`cohortbench results` and `leaderboard` against a real server (`cohortbench serve`, a
+    subprocess) on the same deployment."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -343,21 +345,14 @@ def test_the_cli_prints_no_canary(battery: Battery) -> None:
                 assert time.monotonic() < deadline and proc.poll() is None, "server did not start"
                 time.sleep(0.2)
         client_env = {
-            **os.environ,
             "COHORTBENCH_URL": f"http://127.0.0.1:{port}",
             "COHORTBENCH_TOKEN": battery.tokens["mallory"],
         }
-        printed = []
-        for args in [["leaderboard", "canary"], *(["results", str(sid)] for sid in battery.ids.values())]:
-            done = subprocess.run(
-                [sys.executable, "-m", "cohortbench.cli", *args],
-                capture_output=True,
-                text=True,
-                env=client_env,
-                timeout=120,
-            )
-            assert done.returncode == 0, done.stderr
-            printed.append(done.stdout)
+        # the commands in-process (tests/cli_runner.py, as main runs them), against the real server
+        printed = [
+            invoke(*args, env=client_env).stdout
+            for args in [["leaderboard", "canary"], *(["results", str(sid)] for sid in battery.ids.values())]
+        ]
         text = "\n".join(printed)
         assert "crashed" in text  # the forged error shows as the host's verdict
         assert _decodes(text) == [] and "731624" not in text and "E731" not in text
