@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import importlib
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
@@ -51,6 +52,9 @@ def trusted_types(untrusted: list[str]) -> list[str]:
     return untrusted
 
 
+_SKOPS_IMPORT = threading.Lock()
+
+
 def skops_io() -> ModuleType:
     """skops.io, imported without building skops's default list of scikit-learn estimators.
 
@@ -60,16 +64,17 @@ def skops_io() -> ModuleType:
     load passes its result as `trusted`, so the estimators skops would trust by default are vetted
     by ours instead (any `sklearn.` type passes it, as they passed skops's list).
     """
-    if "skops.io" in sys.modules:
-        return sys.modules["skops.io"]
-    import sklearn.utils
+    with _SKOPS_IMPORT:  # one thread patches, imports and restores; others wait for the module
+        if "skops.io" in sys.modules:
+            return sys.modules["skops.io"]
+        import sklearn.utils
 
-    every_estimator = sklearn.utils.all_estimators
-    sklearn.utils.all_estimators = lambda *args, **kwargs: []
-    try:
-        return importlib.import_module("skops.io")
-    finally:
-        sklearn.utils.all_estimators = every_estimator
+        every_estimator = sklearn.utils.all_estimators
+        sklearn.utils.all_estimators = lambda *args, **kwargs: []
+        try:
+            return importlib.import_module("skops.io")
+        finally:
+            sklearn.utils.all_estimators = every_estimator
 
 
 def _fitted_arrays(estimator: Any) -> int:
